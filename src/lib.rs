@@ -1,0 +1,11 @@
+//! Switchyard: a thread-per-core WAMP v2 router (Broker + Dealer).
+//!
+//! Layout:
+//! - `wire`: WAMP messages and the JSON / MsgPack / CBOR codecs; payloads stay
+//!   raw slices of the received frame and are transcoded only when needed.
+//! - `transport`: RawSocket and WebSocket framing on glommio streams.
+//! - `config`: the configuration tree, profiles and validation.
+//! - `runtime`, `shard`, `session`, `realm`, `routing`: the router itself.
+
+pub mod transport;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! Transports: RawSocket and WebSocket framing, driven over glommio streams.

@@ -1,0 +1,22 @@
+//! The wire layer: WAMP messages and their three serializers.
+//!
+//! `Message` is the typed form of every message; `codec::decode` and
+//! `codec::encode` turn frames into messages and back. Options/Details are
+//! decoded into small `Dict`s; Arguments/ArgumentsKw stay raw (`Payload`)
+//! and are transcoded only when the target serializer differs.
+
+pub mod codec;
+pub mod error;
+pub mod id;
+pub mod message;
+pub mod payload;
+pub mod text;
+pub mod value;
+
+pub use codec::{decode, encode, encode_to_bytes, Serializer};
+pub use error::DecodeError;
+pub use id::{PublicationId, RegistrationId, RequestId, SessionId, SubscriptionId};
+pub use message::Message;
+pub use payload::{Elem, Payload};
+pub use text::Text;
+pub use value::{Dict, Value};
