@@ -7,5 +7,9 @@
 //! - `config`: the configuration tree, profiles and validation.
 //! - `runtime`, `shard`, `session`, `realm`, `routing`: the router itself.
 
+pub mod realm;
+pub mod routing;
+pub mod session;
+pub mod shard;
 pub mod transport;
 pub mod wire;

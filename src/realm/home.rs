@@ -1,0 +1,137 @@
+//! `Home`: the tables a shard keeps as the home shard of some
+//! (realm, uri, match) keys: router-wide subscription IDs with the shards
+//! holding them, and registrations with their callees (the arbiter of
+//! conflicting REGISTERs).
+
+use crate::routing::MatchPolicy;
+use crate::shard::envelope::CalleeAddr;
+use crate::shard::ids::ShardId;
+use crate::wire::{RegistrationId, SubscriptionId, Text};
+use std::collections::HashMap;
+
+type Key = (Text, Text, MatchPolicy);
+
+struct HomeRegistration {
+    id: RegistrationId,
+    callees: Vec<CalleeAddr>,
+}
+
+/// The home-shard tables.
+#[derive(Default)]
+pub struct Home {
+    subscriptions: HashMap<Key, (SubscriptionId, u64)>,
+    registrations: HashMap<Key, HomeRegistration>,
+}
+
+impl Home {
+    /// The ID of (realm, topic, policy) for `shard`, allocating it with `alloc` if new.
+    pub fn acquire_subscription(
+        &mut self,
+        key: (Text, Text, MatchPolicy),
+        shard: ShardId,
+        alloc: impl FnOnce() -> u64,
+    ) -> SubscriptionId {
+        let entry = self
+            .subscriptions
+            .entry(key)
+            .or_insert_with(|| (SubscriptionId(alloc()), 0));
+        entry.1 |= 1 << shard;
+        entry.0
+    }
+
+    /// `shard` holds no more subscribers of the key; the ID is freed with the last shard.
+    pub fn release_subscription(&mut self, key: &(Text, Text, MatchPolicy), shard: ShardId) {
+        if let Some(entry) = self.subscriptions.get_mut(key) {
+            entry.1 &= !(1 << shard);
+            if entry.1 == 0 {
+                self.subscriptions.remove(key);
+            }
+        }
+    }
+
+    /// Registers `callee` (single invocation policy): a second REGISTER is refused.
+    pub fn acquire_registration(
+        &mut self,
+        key: (Text, Text, MatchPolicy),
+        callee: CalleeAddr,
+        alloc: impl FnOnce() -> u64,
+    ) -> Result<RegistrationId, &'static str> {
+        if self.registrations.contains_key(&key) {
+            return Err("wamp.error.procedure_already_exists");
+        }
+        let id = RegistrationId(alloc());
+        self.registrations.insert(
+            key,
+            HomeRegistration {
+                id,
+                callees: vec![callee],
+            },
+        );
+        Ok(id)
+    }
+
+    /// `callee` no longer holds the registration; it is freed with its last callee.
+    pub fn release_registration(&mut self, key: &(Text, Text, MatchPolicy), callee: CalleeAddr) {
+        if let Some(reg) = self.registrations.get_mut(key) {
+            reg.callees.retain(|c| *c != callee);
+            if reg.callees.is_empty() {
+                self.registrations.remove(key);
+            }
+        }
+    }
+
+    /// The registration ID of a key, if registered.
+    pub fn registration(&self, key: &(Text, Text, MatchPolicy)) -> Option<RegistrationId> {
+        self.registrations.get(key).map(|r| r.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::SessionId;
+
+    fn key(uri: &str) -> Key {
+        (Text::from("realm1"), Text::from(uri), MatchPolicy::Exact)
+    }
+
+    #[test]
+    fn subscription_ids_are_shared_and_freed_with_the_last_shard() {
+        let mut h = Home::default();
+        let a = h.acquire_subscription(key("t"), 0, || 11);
+        let b = h.acquire_subscription(key("t"), 2, || 99);
+        assert_eq!(a, b);
+        h.release_subscription(&key("t"), 0);
+        assert_eq!(h.acquire_subscription(key("t"), 1, || 99), a);
+        h.release_subscription(&key("t"), 1);
+        h.release_subscription(&key("t"), 2);
+        assert_eq!(
+            h.acquire_subscription(key("t"), 1, || 42),
+            SubscriptionId(42)
+        );
+    }
+
+    #[test]
+    fn a_second_register_is_refused_until_released() {
+        let mut h = Home::default();
+        let c1 = CalleeAddr {
+            shard: 0,
+            session: SessionId(1),
+        };
+        let c2 = CalleeAddr {
+            shard: 1,
+            session: SessionId(2),
+        };
+        assert_eq!(
+            h.acquire_registration(key("p"), c1, || 5),
+            Ok(RegistrationId(5))
+        );
+        assert!(h.acquire_registration(key("p"), c2, || 6).is_err());
+        assert!(h.acquire_registration(key("p"), c1, || 6).is_err());
+        h.release_registration(&key("p"), c1);
+        assert_eq!(
+            h.acquire_registration(key("p"), c2, || 7),
+            Ok(RegistrationId(7))
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! `Outbound`: a session's queue of encoded frames, bounded by a byte
+//! budget. Routing code pushes frames synchronously; the connection's writer
+//! task drains everything ready in one batch and writes it with one syscall.
+//!
+//! Over budget, the slow-consumer policy decides: `Disconnect` closes the
+//! session with a reason; `DropEvents` drops EVENTs (counted) but a reply
+//! that cannot be queued (RESULT, ERROR, ...) still disconnects, so no reply
+//! is ever lost silently.
+
+use bytes::Bytes;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::task::{Poll, Waker};
+
+/// What to do with a session whose outbound queue is over budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlowConsumer {
+    Disconnect,
+    DropEvents,
+}
+
+/// Whether a frame may be dropped for a slow consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// An EVENT: may be dropped under `SlowConsumer::DropEvents`.
+    Event,
+    /// Anything else: never dropped.
+    Reply,
+}
+
+/// What happened to a pushed frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    Queued,
+    /// Dropped under `DropEvents` (the caller counts it).
+    Dropped,
+    /// The queue is over budget: the session is being closed.
+    Overflow,
+    /// The session is closing or closed; the frame was discarded.
+    Closed,
+}
+
+/// One queued frame: a WAMP message, or a transport-level ping/pong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutFrame {
+    Message(Bytes),
+    Ping(Bytes),
+    Pong(Bytes),
+}
+
+impl OutFrame {
+    fn len(&self) -> usize {
+        match self {
+            OutFrame::Message(b) | OutFrame::Ping(b) | OutFrame::Pong(b) => b.len(),
+        }
+    }
+}
+
+/// The close reason of a queue that went over budget.
+pub const OVERFLOW: &str = "outbound queue over budget (slow consumer)";
+
+struct Inner {
+    frames: VecDeque<OutFrame>,
+    bytes: usize,
+    closing: Option<&'static str>,
+    waker: Option<Waker>,
+}
+
+/// A session's outbound frame queue.
+pub struct Outbound {
+    inner: RefCell<Inner>,
+    budget: usize,
+    policy: SlowConsumer,
+}
+
+impl Outbound {
+    /// A queue holding at most `budget` bytes.
+    pub fn new(budget: usize, policy: SlowConsumer) -> Self {
+        Outbound {
+            inner: RefCell::new(Inner {
+                frames: VecDeque::new(),
+                bytes: 0,
+                closing: None,
+                waker: None,
+            }),
+            budget,
+            policy,
+        }
+    }
+
+    /// Queues one encoded message.
+    pub fn push(&self, frame: Bytes, kind: FrameKind) -> Pushed {
+        let mut inner = self.inner.borrow_mut();
+        if inner.closing.is_some() {
+            return Pushed::Closed;
+        }
+        if inner.bytes + frame.len() > self.budget && !inner.frames.is_empty() {
+            if kind == FrameKind::Event && self.policy == SlowConsumer::DropEvents {
+                return Pushed::Dropped;
+            }
+            inner.closing = Some(OVERFLOW);
+            wake(&mut inner);
+            return Pushed::Overflow;
+        }
+        inner.bytes += frame.len();
+        inner.frames.push_back(OutFrame::Message(frame));
+        wake(&mut inner);
+        Pushed::Queued
+    }
+
+    /// Queues a last frame (GOODBYE, ABORT) past the budget, then closes.
+    pub fn push_last(&self, frame: Bytes, reason: &'static str) {
+        let mut inner = self.inner.borrow_mut();
+        if inner.closing.is_none() {
+            inner.bytes += frame.len();
+            inner.frames.push_back(OutFrame::Message(frame));
+            inner.closing = Some(reason);
+        }
+        wake(&mut inner);
+    }
+
+    /// Queues a frame past the budget without closing (a GOODBYE reply, a pong).
+    pub fn push_unbounded(&self, frame: OutFrame) {
+        let mut inner = self.inner.borrow_mut();
+        if inner.closing.is_none() {
+            inner.bytes += frame.len();
+            inner.frames.push_back(frame);
+            wake(&mut inner);
+        }
+    }
+
+    /// Closes the queue: the writer flushes what is queued and stops.
+    pub fn close(&self, reason: &'static str) {
+        let mut inner = self.inner.borrow_mut();
+        inner.closing.get_or_insert(reason);
+        wake(&mut inner);
+    }
+
+    /// True when the queue closed because the consumer was too slow.
+    pub fn overflowed(&self) -> bool {
+        self.inner.borrow().closing == Some(OVERFLOW)
+    }
+
+    /// Why the queue is closing, if it is.
+    pub fn closing(&self) -> Option<&'static str> {
+        self.inner.borrow().closing
+    }
+
+    /// Bytes queued now.
+    pub fn queued_bytes(&self) -> usize {
+        self.inner.borrow().bytes
+    }
+
+    /// Waits until frames are ready and moves them all into `out`.
+    /// Returns `false` once the queue is closing and empty.
+    pub async fn next_batch(&self, out: &mut Vec<OutFrame>) -> bool {
+        poll_fn(|cx| {
+            let mut inner = self.inner.borrow_mut();
+            if !inner.frames.is_empty() {
+                out.extend(inner.frames.drain(..));
+                inner.bytes = 0;
+                return Poll::Ready(true);
+            }
+            if inner.closing.is_some() {
+                return Poll::Ready(false);
+            }
+            inner.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+fn wake(inner: &mut Inner) {
+    if let Some(w) = inner.waker.take() {
+        w.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: usize) -> Bytes {
+        Bytes::from(vec![0u8; n])
+    }
+
+    #[test]
+    fn over_budget_disconnects_by_default() {
+        let q = Outbound::new(100, SlowConsumer::Disconnect);
+        assert_eq!(q.push(frame(60), FrameKind::Event), Pushed::Queued);
+        assert_eq!(q.push(frame(60), FrameKind::Event), Pushed::Overflow);
+        assert!(q.closing().is_some());
+        assert_eq!(q.push(frame(1), FrameKind::Reply), Pushed::Closed);
+    }
+
+    #[test]
+    fn drop_events_keeps_replies_or_disconnects() {
+        let q = Outbound::new(100, SlowConsumer::DropEvents);
+        assert_eq!(q.push(frame(60), FrameKind::Event), Pushed::Queued);
+        assert_eq!(q.push(frame(60), FrameKind::Event), Pushed::Dropped);
+        assert!(q.closing().is_none());
+        assert_eq!(q.push(frame(60), FrameKind::Reply), Pushed::Overflow);
+    }
+
+    #[test]
+    fn a_single_large_frame_fits_an_empty_queue() {
+        let q = Outbound::new(10, SlowConsumer::Disconnect);
+        assert_eq!(q.push(frame(50), FrameKind::Reply), Pushed::Queued);
+    }
+
+    #[test]
+    fn next_batch_drains_everything_ready() {
+        let q = Outbound::new(1000, SlowConsumer::Disconnect);
+        q.push(frame(1), FrameKind::Event);
+        q.push(frame(2), FrameKind::Event);
+        let mut out = Vec::new();
+        let ready = futures_lite::future::block_on(q.next_batch(&mut out));
+        assert!(ready);
+        assert_eq!(out.len(), 2);
+        assert_eq!(q.queued_bytes(), 0);
+        q.close("bye");
+        out.clear();
+        assert!(!futures_lite::future::block_on(q.next_batch(&mut out)));
+    }
+}
