@@ -13,3 +13,4 @@ pub mod session;
 pub mod shard;
 pub mod transport;
 pub mod wire;
+pub mod runtime;

@@ -1,6 +1,7 @@
 //! Sessions: the per-session record a shard keeps, its outbound queue, and
 //! the connection task that runs the session state machine over a transport.
 
+pub mod connection;
 pub mod outbound;
 
 use crate::wire::{RegistrationId, Serializer, SessionId, SubscriptionId, Text};

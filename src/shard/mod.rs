@@ -9,7 +9,7 @@ pub mod mesh;
 mod pending;
 mod pubsub;
 mod rpc;
-mod session_ops;
+pub mod session_ops;
 
 use crate::realm::{Home, Realm};
 use crate::routing::UriCheck;

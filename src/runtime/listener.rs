@@ -1,0 +1,101 @@
+//! One shard's life: connect the mesh, bind the listeners, accept
+//! connections until told to stop, then say GOODBYE to every session and
+//! wait (up to the grace period) for the connections to close.
+
+use super::RouterOptions;
+use crate::session::connection::{run_connection, ConnectionContext};
+use crate::shard::mesh::{self, MeshEnds};
+use crate::shard::Shard;
+use crate::wire::{encode_to_bytes, Dict, Message, Text};
+use glommio::net::TcpListener;
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The bound addresses (WebSocket, RawSocket) a shard reports when ready.
+pub type Bound = io::Result<(Option<SocketAddr>, Option<SocketAddr>)>;
+
+/// What a shard thread starts from.
+pub struct ShardStart {
+    pub shard: usize,
+    pub nr_shards: usize,
+    pub opts: RouterOptions,
+    pub mesh: MeshEnds,
+    pub stop: Arc<AtomicBool>,
+    pub ready: Sender<Bound>,
+}
+
+/// The shard's main future.
+pub async fn run_shard(start: ShardStart) {
+    let opts = start.opts;
+    let shard = Rc::new(RefCell::new(Shard::new(start.shard, start.nr_shards, opts.settings.clone())));
+    mesh::start(shard.clone(), start.mesh).await;
+    let live = Rc::new(Cell::new(0usize));
+    let per_shard_max = opts.max_sessions.div_ceil(start.nr_shards);
+    let mut bound = (None, None);
+    let listeners = [(&opts.websocket, &mut bound.0), (&opts.rawsocket, &mut bound.1)];
+    let mut accepting = Vec::new();
+    for (l, slot) in listeners {
+        let Some(l) = l else { continue };
+        let listener = match TcpListener::bind(l.address) {
+            Ok(listener) => listener,
+            Err(e) => {
+                let _ = start.ready.send(Err(io::Error::other(format!("cannot listen on {}: {e}", l.address))));
+                return;
+            }
+        };
+        *slot = listener.local_addr().ok();
+        let ctx = Rc::new(ConnectionContext {
+            shard: shard.clone(),
+            accept: l.accept.clone(),
+            handshake_timeout: opts.handshake_timeout,
+            max_sessions: per_shard_max,
+            outbound_budget: opts.outbound_budget,
+            slow_consumer: opts.slow_consumer,
+            live: live.clone(),
+        });
+        accepting.push(glommio::spawn_local(run_accept(listener, ctx)));
+    }
+    let _ = start.ready.send(Ok(bound));
+    while !start.stop.load(Ordering::Acquire) {
+        glommio::timer::sleep(Duration::from_millis(20)).await;
+    }
+    for task in accepting {
+        task.cancel().await;
+    }
+    say_goodbye(&shard);
+    let deadline = Instant::now() + opts.shutdown_grace;
+    while live.get() > 0 && Instant::now() < deadline {
+        glommio::timer::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Accepts connections forever, each in its own task.
+async fn run_accept(listener: TcpListener, ctx: Rc<ConnectionContext>) {
+    loop {
+        match listener.accept().await {
+            Ok(stream) => glommio::spawn_local(run_connection(ctx.clone(), stream)).detach(),
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                glommio::timer::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// Sends GOODBYE `wamp.close.system_shutdown` to every session of the shard.
+fn say_goodbye(shard: &Rc<RefCell<Shard>>) {
+    let shard = shard.borrow();
+    let msg = Message::Goodbye {
+        details: Dict::new().with("message", "the router is shutting down"),
+        reason: Text::from_static("wamp.close.system_shutdown"),
+    };
+    for (_, serializer, outbound) in shard.sessions() {
+        outbound.push_last(encode_to_bytes(serializer, &msg), "router shutdown");
+    }
+}

@@ -1,0 +1,151 @@
+//! The runtime: starts one glommio executor per shard (pinned or not),
+//! wires the mesh, binds every listener on every shard (SO_REUSEPORT: the
+//! kernel spreads connections), and stops it all gracefully.
+//!
+//! Shard 0 binds first so that a port 0 in the configuration resolves to one
+//! port that the other shards then share. `start` returns once every shard
+//! listens, so callers (tests included) never wait by sleeping.
+
+mod listener;
+
+use crate::session::outbound::SlowConsumer;
+use crate::shard::{mesh, Settings};
+use crate::transport::AcceptOptions;
+use glommio::{LocalExecutorBuilder, Placement};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// One listening endpoint.
+#[derive(Debug, Clone)]
+pub struct ListenerOptions {
+    pub address: SocketAddr,
+    pub accept: AcceptOptions,
+}
+
+/// Everything the runtime needs to run a router.
+#[derive(Debug, Clone)]
+pub struct RouterOptions {
+    pub shards: usize,
+    pub pinned: bool,
+    pub websocket: Option<ListenerOptions>,
+    pub rawsocket: Option<ListenerOptions>,
+    pub handshake_timeout: Duration,
+    pub max_sessions: usize,
+    pub outbound_budget: usize,
+    pub slow_consumer: SlowConsumer,
+    pub shutdown_grace: Duration,
+    pub mesh_capacity: usize,
+    pub settings: Settings,
+}
+
+impl RouterOptions {
+    /// Options for tests and embedding: loopback listeners on free ports.
+    pub fn local(shards: usize) -> Self {
+        let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+        let max = 16 << 20;
+        RouterOptions {
+            shards,
+            pinned: false,
+            websocket: Some(ListenerOptions { address: addr, accept: AcceptOptions::websocket("/ws", max) }),
+            rawsocket: Some(ListenerOptions { address: addr, accept: AcceptOptions::rawsocket(max) }),
+            handshake_timeout: Duration::from_secs(10),
+            max_sessions: 100_000,
+            outbound_budget: 4 << 20,
+            slow_consumer: SlowConsumer::Disconnect,
+            shutdown_grace: Duration::from_secs(5),
+            mesh_capacity: 65536,
+            settings: Settings::default(),
+        }
+    }
+}
+
+/// A running router.
+pub struct Running {
+    websocket: Option<SocketAddr>,
+    rawsocket: Option<SocketAddr>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// The WebSocket listener's address.
+    pub fn websocket_addr(&self) -> Option<SocketAddr> {
+        self.websocket
+    }
+
+    /// The RawSocket listener's address.
+    pub fn rawsocket_addr(&self) -> Option<SocketAddr> {
+        self.rawsocket
+    }
+
+    /// A handle that asks the router to stop (from any thread, e.g. a signal handler).
+    pub fn stopper(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Asks every shard to stop: GOODBYE to every session, then exit.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::Release);
+    }
+
+    /// Waits for every shard to finish.
+    pub fn join(mut self) {
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts the router; returns once every shard is listening.
+pub fn start(opts: RouterOptions) -> io::Result<Running> {
+    let n = opts.shards.clamp(1, 64);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut ends = mesh::build(n, opts.mesh_capacity).into_iter();
+    let mut threads = Vec::with_capacity(n);
+    let mut resolved = opts.clone();
+    let mut addrs = (None, None);
+    for shard in 0..n {
+        let Some(mesh_ends) = ends.next() else { break };
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let ctx = listener::ShardStart { shard, nr_shards: n, opts: resolved.clone(), mesh: mesh_ends, stop: stop.clone(), ready: ready_tx };
+        let placement = if opts.pinned { Placement::Fixed(shard % num_cpus()) } else { Placement::Unbound };
+        let handle = LocalExecutorBuilder::new(placement)
+            .name(&format!("shard-{shard}"))
+            .io_memory(1 << 20)
+            .spawn(move || listener::run_shard(ctx))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        threads.push(std::thread::spawn(move || {
+            let _ = handle.join();
+        }));
+        let bound = ready_rx.recv().map_err(|_| io::Error::other("shard failed to start"))??;
+        if shard == 0 {
+            addrs = bound;
+            set_address(&mut resolved.websocket, addrs.0);
+            set_address(&mut resolved.rawsocket, addrs.1);
+        }
+    }
+    Ok(Running { websocket: addrs.0, rawsocket: addrs.1, stop, threads })
+}
+
+fn set_address(l: &mut Option<ListenerOptions>, addr: Option<SocketAddr>) {
+    if let (Some(l), Some(a)) = (l.as_mut(), addr) {
+        l.address = a;
+    }
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

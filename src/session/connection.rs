@@ -1,0 +1,209 @@
+//! The connection task: the only code doing socket I/O for its session. The
+//! reader decodes frames and runs the session state machine (HELLO, the
+//! established session, GOODBYE, protocol violations); the writer drains the
+//! session's outbound queue, many frames per write.
+
+use super::outbound::{OutFrame, Outbound, SlowConsumer};
+use crate::shard::session_ops::{abort, Flow};
+use crate::shard::Shard;
+use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound};
+use crate::wire::{decode, encode_to_bytes, Dict, Message, Serializer, SessionId, Text, Value};
+use bytes::{Bytes, BytesMut};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+/// What every connection of a listener needs.
+pub struct ConnectionContext {
+    pub shard: Rc<RefCell<Shard>>,
+    pub accept: AcceptOptions,
+    pub handshake_timeout: Duration,
+    pub max_sessions: usize,
+    pub outbound_budget: usize,
+    pub slow_consumer: SlowConsumer,
+    /// Connections alive on this shard (for a graceful shutdown).
+    pub live: Rc<Cell<usize>>,
+}
+
+/// Counts a live connection for as long as it exists.
+struct LiveGuard(Rc<Cell<usize>>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
+/// Runs one accepted connection to its end.
+pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
+    ctx.live.set(ctx.live.get() + 1);
+    let _guard = LiveGuard(ctx.live.clone());
+    let handshake = glommio::timer::timeout(ctx.handshake_timeout, async {
+        transport::accept(stream, &ctx.accept).await.map_err(|e| glommio::GlommioError::IoError(e.into()))
+    });
+    let (hs, mut reader, writer) = match handshake.await {
+        Ok(parts) => parts,
+        Err(e) => {
+            tracing::debug!(error = %e, "transport handshake failed");
+            return;
+        }
+    };
+    let outbound = Rc::new(Outbound::new(ctx.outbound_budget, ctx.slow_consumer));
+    let writer_task = glommio::spawn_local(run_writer(writer, outbound.clone(), hs.serializer));
+    let mut session = SessionState { ctx: &ctx, serializer: hs.serializer, outbound: &outbound, id: None };
+    session.run(&mut reader).await;
+    if let Some(sid) = session.id.take() {
+        ctx.shard.borrow_mut().close_session(sid);
+    }
+    outbound.close("connection closed");
+    writer_task.await;
+}
+
+/// The reader side of one connection.
+struct SessionState<'a> {
+    ctx: &'a ConnectionContext,
+    serializer: Serializer,
+    outbound: &'a Rc<Outbound>,
+    id: Option<SessionId>,
+}
+
+impl SessionState<'_> {
+    async fn run(&mut self, reader: &mut FrameReader) {
+        loop {
+            let next = if self.id.is_none() {
+                match glommio::timer::timeout(self.ctx.handshake_timeout, async { Ok(reader.next().await) }).await {
+                    Ok(r) => r,
+                    Err(_) => return self.violation("no HELLO within the handshake timeout"),
+                }
+            } else {
+                reader.next().await
+            };
+            let frame = match next {
+                Ok(Some(Inbound::Message(frame))) => frame,
+                Ok(Some(Inbound::Ping(p))) => {
+                    self.outbound.push_unbounded(OutFrame::Pong(p));
+                    continue;
+                }
+                Ok(Some(Inbound::Pong(_))) => continue,
+                Ok(Some(Inbound::Close)) | Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(error = %e, "transport error");
+                    return;
+                }
+            };
+            if !self.on_frame(frame) {
+                return;
+            }
+        }
+    }
+
+    /// Handles one frame; `false` ends the connection.
+    fn on_frame(&mut self, frame: Bytes) -> bool {
+        let msg = match decode(self.serializer, frame) {
+            Ok(msg) => msg,
+            Err(e) => {
+                self.violation(&e.to_string());
+                return false;
+            }
+        };
+        match self.id {
+            None => self.on_hello(msg),
+            Some(sid) => self.on_established(sid, msg),
+        }
+    }
+
+    fn on_hello(&mut self, msg: Message) -> bool {
+        match msg {
+            Message::Hello { realm, details } => {
+                let opened = self.ctx.shard.borrow_mut().open_session(
+                    realm,
+                    &details,
+                    self.serializer,
+                    self.outbound.clone(),
+                    self.ctx.max_sessions,
+                );
+                match opened {
+                    Ok(o) => {
+                        self.outbound.push_unbounded(OutFrame::Message(encode_to_bytes(self.serializer, &o.welcome)));
+                        self.id = Some(o.session);
+                        true
+                    }
+                    Err(abort) => {
+                        self.send_last(&abort, "session refused");
+                        false
+                    }
+                }
+            }
+            Message::Abort { .. } => false,
+            other => {
+                self.violation(&format!("{} received before HELLO", other.name()));
+                false
+            }
+        }
+    }
+
+    fn on_established(&mut self, sid: SessionId, msg: Message) -> bool {
+        let flow = self.ctx.shard.borrow_mut().handle_message(sid, msg);
+        match flow {
+            Ok(Flow::Continue) => true,
+            Ok(Flow::Goodbye) => {
+                self.id = None;
+                let reply = Message::Goodbye { details: Dict::new(), reason: Text::from_static("wamp.close.goodbye_and_out") };
+                self.outbound.push_unbounded(OutFrame::Message(encode_to_bytes(self.serializer, &reply)));
+                true
+            }
+            Ok(Flow::Aborted) => {
+                self.id = None;
+                false
+            }
+            Err(v) => {
+                self.violation(&v.0);
+                false
+            }
+        }
+    }
+
+    /// Aborts the session with `wamp.error.protocol_violation` and cleans it up.
+    fn violation(&mut self, message: &str) {
+        if let Some(sid) = self.id.take() {
+            self.ctx.shard.borrow_mut().close_session(sid);
+        }
+        self.send_last(&abort("wamp.error.protocol_violation", message), "protocol violation");
+    }
+
+    fn send_last(&self, msg: &Message, reason: &'static str) {
+        self.outbound.push_last(encode_to_bytes(self.serializer, msg), reason);
+    }
+}
+
+/// Writes everything queued, one write per batch, until the queue closes.
+async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer: Serializer) {
+    let enc = writer.encoder();
+    let mut batch = Vec::new();
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    while outbound.next_batch(&mut batch).await {
+        buf.clear();
+        for f in batch.drain(..) {
+            match f {
+                OutFrame::Message(m) => enc.message(&mut buf, &m),
+                OutFrame::Ping(p) => enc.ping(&mut buf, &p),
+                OutFrame::Pong(p) => enc.pong(&mut buf, &p),
+            }
+        }
+        if writer.write_all(&buf).await.is_err() {
+            break;
+        }
+        if buf.capacity() > 1 << 20 {
+            buf = BytesMut::with_capacity(16 * 1024);
+        }
+    }
+    buf.clear();
+    if outbound.overflowed() {
+        let details = Dict::new().with("message", Value::str(super::outbound::OVERFLOW));
+        let msg = Message::Abort { details, reason: Text::from_static("switchyard.error.slow_consumer"), payload: Default::default() };
+        enc.message(&mut buf, &encode_to_bytes(serializer, &msg));
+    }
+    enc.close(&mut buf, 1000, "");
+    let _ = writer.write_all(&buf).await;
+    writer.shutdown().await;
+}
