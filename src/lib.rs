@@ -7,5 +7,6 @@
 //! - `config`: the configuration tree, profiles and validation.
 //! - `runtime`, `shard`, `session`, `realm`, `routing`: the router itself.
 
+pub mod config;
 pub mod transport;
 pub mod wire;
