@@ -7,10 +7,11 @@
 //! - `config`: the configuration tree, profiles and validation.
 //! - `runtime`, `shard`, `session`, `realm`, `routing`: the router itself.
 
+pub mod config;
 pub mod realm;
 pub mod routing;
+pub mod runtime;
 pub mod session;
 pub mod shard;
 pub mod transport;
 pub mod wire;
-pub mod runtime;

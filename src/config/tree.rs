@@ -1,0 +1,310 @@
+//! The configuration tree: one struct per TOML table, with the built-in
+//! defaults as `Default` impls and typed helpers (`Duration`s, enums).
+//!
+//! Field names are the TOML key names, one to one, so a problem reported for
+//! `session.ping_timeout_ms` is the field `config.session.ping_timeout_ms`.
+//! Every field must serialize (no `Option` that skips): the loader uses the
+//! serialized defaults as the schema of known keys.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// 16 MiB: the default and largest message size for both transports.
+pub const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+/// 512 bytes: the smallest message size a transport may be limited to
+/// (RawSocket announces 2^(9+L) with L >= 0).
+pub const MIN_MESSAGE_SIZE: usize = 512;
+
+/// The whole router configuration. `Config::default()` is the embedded
+/// default, documented key by key in `config/default.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Number of shards; 0 means one per available core.
+    pub shards: usize,
+    /// Whether each shard is pinned to its own core.
+    pub placement: Placement,
+    /// An `EnvFilter` directive string, e.g. `info` or `warn,switchyard=debug`.
+    pub log_level: String,
+    /// How long a graceful shutdown waits for sessions to close.
+    pub shutdown_grace_ms: u64,
+    /// The WebSocket listener.
+    pub websocket: WebSocketConfig,
+    /// The RawSocket listener.
+    pub rawsocket: RawSocketConfig,
+    /// Per-session limits and policies.
+    pub session: SessionConfig,
+    /// The shard-to-shard channels.
+    pub mesh: MeshConfig,
+    /// The realms served.
+    pub realms: RealmsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            shards: 0,
+            placement: Placement::Pinned,
+            log_level: "info".to_owned(),
+            shutdown_grace_ms: 5000,
+            websocket: WebSocketConfig::default(),
+            rawsocket: RawSocketConfig::default(),
+            session: SessionConfig::default(),
+            mesh: MeshConfig::default(),
+            realms: RealmsConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// How long a graceful shutdown waits for sessions to close.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+
+    /// The number of shards to start: `shards`, or when it is 0, the number
+    /// of cores this process may run on (at least 1).
+    pub fn shard_count(&self) -> usize {
+        if self.shards > 0 {
+            return self.shards;
+        }
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+/// Whether shards are pinned to cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// Shard i runs on core i (of the cores this process may use).
+    Pinned,
+    /// Shards float; the kernel schedules them (for shared machines).
+    Unpinned,
+}
+
+/// What happens to a session whose outbound queue is over its byte budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlowConsumer {
+    /// Disconnect the session with a reason.
+    Disconnect,
+    /// Drop EVENTs for that session; a RESULT or ERROR over budget still
+    /// disconnects it (never silently lose a RESULT).
+    DropEvents,
+}
+
+/// The WebSocket listener (`[websocket]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSocketConfig {
+    /// Whether to listen for WebSocket connections.
+    pub enabled: bool,
+    /// Address to bind (every shard binds it, SO_REUSEPORT).
+    pub address: SocketAddr,
+    /// The HTTP path of the upgrade request; starts with '/'.
+    pub path: String,
+    /// Largest accepted message, in bytes.
+    pub max_message_size: usize,
+    /// Also accept RawSocket on this port (sniffing the 0x7F magic byte).
+    pub rawsocket_on_same_port: bool,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            address: loopback(8080),
+            path: "/ws".to_owned(),
+            max_message_size: MAX_MESSAGE_SIZE,
+            rawsocket_on_same_port: false,
+        }
+    }
+}
+
+/// The RawSocket listener (`[rawsocket]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSocketConfig {
+    /// Whether to listen for RawSocket connections.
+    pub enabled: bool,
+    /// Address to bind (every shard binds it, SO_REUSEPORT).
+    pub address: SocketAddr,
+    /// Largest accepted message, in bytes: a power of two in 512..=16 MiB.
+    pub max_message_size: usize,
+}
+
+impl Default for RawSocketConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            address: loopback(8081),
+            max_message_size: MAX_MESSAGE_SIZE,
+        }
+    }
+}
+
+impl RawSocketConfig {
+    /// The length exponent L the handshake announces: 2^(9+L) is
+    /// `max_message_size` (rounded down to a power of two, clamped to 0..=15).
+    pub fn max_length_exponent(&self) -> u8 {
+        let size = self
+            .max_message_size
+            .clamp(MIN_MESSAGE_SIZE, MAX_MESSAGE_SIZE);
+        let log2 = usize::BITS - 1 - size.leading_zeros();
+        u8::try_from(log2.saturating_sub(9)).unwrap_or(15)
+    }
+}
+
+/// Per-session limits and policies (`[session]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Time allowed from connect to WELCOME.
+    pub handshake_timeout_ms: u64,
+    /// Most sessions open at once, router-wide.
+    pub max_sessions: usize,
+    /// Interval between transport pings; 0 turns pings off.
+    pub ping_interval_ms: u64,
+    /// Time allowed for a pong before the session is closed.
+    pub ping_timeout_ms: u64,
+    /// Check URIs with the strict rule instead of the loose one.
+    pub strict_uris: bool,
+    /// Byte budget of one session's outbound queue.
+    pub outbound_budget_bytes: usize,
+    /// What to do with a session over its outbound budget.
+    pub slow_consumer: SlowConsumer,
+    /// Require request IDs to increase by one per session.
+    pub strict_request_ids: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            handshake_timeout_ms: 10_000,
+            max_sessions: 100_000,
+            ping_interval_ms: 30_000,
+            ping_timeout_ms: 10_000,
+            strict_uris: false,
+            outbound_budget_bytes: 4 * 1024 * 1024,
+            slow_consumer: SlowConsumer::Disconnect,
+            strict_request_ids: false,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Time allowed from connect to WELCOME.
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.handshake_timeout_ms)
+    }
+
+    /// Interval between transport pings, or `None` when pings are off.
+    pub fn ping_interval(&self) -> Option<Duration> {
+        (self.ping_interval_ms > 0).then(|| Duration::from_millis(self.ping_interval_ms))
+    }
+
+    /// Time allowed for a pong before the session is closed.
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_millis(self.ping_timeout_ms)
+    }
+}
+
+/// The shard-to-shard channels (`[mesh]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeshConfig {
+    /// Most envelopes batched for one destination shard before a flush.
+    pub batch_max: usize,
+    /// Capacity, in envelopes, of the channel of each ordered shard pair.
+    pub channel_capacity: usize,
+}
+
+impl Default for MeshConfig {
+    fn default() -> Self {
+        Self {
+            batch_max: 256,
+            channel_capacity: 65_536,
+        }
+    }
+}
+
+/// The realms served (`[realms]` and its `[[realms.realm]]` entries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RealmsConfig {
+    /// Create a realm on the first HELLO that names an unknown one.
+    pub auto_create: bool,
+    /// The realms that exist from startup.
+    pub realm: Vec<RealmConfig>,
+}
+
+impl Default for RealmsConfig {
+    fn default() -> Self {
+        Self {
+            auto_create: false,
+            realm: vec![RealmConfig::new("realm1")],
+        }
+    }
+}
+
+/// One realm (`[[realms.realm]]`); `name` is required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealmConfig {
+    /// The realm URI.
+    pub name: String,
+    /// Whether anonymous sessions may join.
+    #[serde(default = "anonymous_default")]
+    pub anonymous: bool,
+}
+
+impl RealmConfig {
+    /// A realm with the given name and the default settings.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            anonymous: anonymous_default(),
+        }
+    }
+}
+
+fn anonymous_default() -> bool {
+    true
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_exponent_matches_max_message_size() {
+        let mut rs = RawSocketConfig::default();
+        assert_eq!(rs.max_length_exponent(), 15);
+        rs.max_message_size = 512;
+        assert_eq!(rs.max_length_exponent(), 0);
+        rs.max_message_size = 1 << 20;
+        assert_eq!(rs.max_length_exponent(), 11);
+    }
+
+    #[test]
+    fn ping_interval_zero_means_off() {
+        let mut s = SessionConfig::default();
+        assert_eq!(s.ping_interval(), Some(Duration::from_secs(30)));
+        s.ping_interval_ms = 0;
+        assert_eq!(s.ping_interval(), None);
+    }
+
+    #[test]
+    fn shard_count_zero_means_one_per_core() {
+        let mut c = Config::default();
+        assert!(c.shard_count() >= 1);
+        c.shards = 3;
+        assert_eq!(c.shard_count(), 3);
+    }
+}

@@ -1,0 +1,375 @@
+//! Semantic validation: ranges, addresses, powers of two, realm names and
+//! cross-field rules. Every problem is collected, each naming its key, and
+//! all are reported together.
+
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+
+use super::error::{ConfigError, Problem};
+use super::tree::{
+    Config, MeshConfig, RawSocketConfig, RealmsConfig, SessionConfig, WebSocketConfig,
+    MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE,
+};
+
+/// Most shards a router may be configured with.
+pub const MAX_SHARDS: usize = 64;
+/// Longest accepted timeout or interval: one hour.
+const MAX_MS: u64 = 3_600_000;
+/// Bounds of a session's outbound byte budget: 4 KiB ..= 1 GiB.
+const BUDGET_RANGE: RangeInclusive<usize> = 4096..=1 << 30;
+
+impl Config {
+    /// Checks every semantic rule; all problems are reported at once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::invalid(problems))
+        }
+    }
+
+    /// Every semantic problem of this configuration, in key order.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        check_top(self, &mut out);
+        check_websocket(&self.websocket, &mut out);
+        check_rawsocket(&self.rawsocket, &mut out);
+        check_listeners(self, &mut out);
+        check_session(&self.session, &mut out);
+        check_mesh(&self.mesh, &mut out);
+        check_realms(&self.realms, &mut out);
+        out
+    }
+}
+
+/// Pushes a problem unless `value` lies in `range`.
+fn in_range<T: PartialOrd + Display>(
+    out: &mut Vec<Problem>,
+    key: &str,
+    value: T,
+    range: RangeInclusive<T>,
+) {
+    if !range.contains(&value) {
+        let (lo, hi) = (range.start(), range.end());
+        out.push(Problem::invalid(
+            key,
+            format!("must be in {lo}..={hi}, got {value}"),
+        ));
+    }
+}
+
+fn check_top(c: &Config, out: &mut Vec<Problem>) {
+    in_range(out, "shards", c.shards, 0..=MAX_SHARDS);
+    in_range(out, "shutdown_grace_ms", c.shutdown_grace_ms, 0..=MAX_MS);
+    if let Some(why) = log_level_problem(&c.log_level) {
+        out.push(Problem::invalid("log_level", why));
+    }
+}
+
+fn log_level_problem(level: &str) -> Option<String> {
+    if level.trim().is_empty() {
+        return Some("must not be empty (e.g. \"info\" or \"warn,switchyard=debug\")".into());
+    }
+    tracing_subscriber::EnvFilter::try_new(level)
+        .err()
+        .map(|e| format!("not a valid filter: {e}"))
+}
+
+fn check_websocket(ws: &WebSocketConfig, out: &mut Vec<Problem>) {
+    if !ws.path.starts_with('/') {
+        out.push(Problem::invalid("websocket.path", "must start with '/'"));
+    } else if ws
+        .path
+        .chars()
+        .any(|c| c.is_whitespace() || c == '?' || c == '#')
+    {
+        out.push(Problem::invalid(
+            "websocket.path",
+            "must not contain whitespace, '?' or '#'",
+        ));
+    }
+    in_range(
+        out,
+        "websocket.max_message_size",
+        ws.max_message_size,
+        MIN_MESSAGE_SIZE..=MAX_MESSAGE_SIZE,
+    );
+}
+
+fn check_rawsocket(rs: &RawSocketConfig, out: &mut Vec<Problem>) {
+    let key = "rawsocket.max_message_size";
+    let size = rs.max_message_size;
+    if !(MIN_MESSAGE_SIZE..=MAX_MESSAGE_SIZE).contains(&size) || !size.is_power_of_two() {
+        out.push(Problem::invalid(
+            key,
+            format!(
+                "must be a power of two in {MIN_MESSAGE_SIZE}..={MAX_MESSAGE_SIZE} \
+                 (RawSocket announces 2^(9+L)), got {size}"
+            ),
+        ));
+    }
+}
+
+fn check_listeners(c: &Config, out: &mut Vec<Problem>) {
+    let (ws, rs) = (&c.websocket, &c.rawsocket);
+    if !ws.enabled && !rs.enabled {
+        out.push(Problem::invalid(
+            "websocket.enabled",
+            "no listener enabled: set websocket.enabled or rawsocket.enabled to true",
+        ));
+    }
+    let same_port = ws.address.port() == rs.address.port() && ws.address.port() != 0;
+    let overlap = ws.address.ip() == rs.address.ip()
+        || ws.address.ip().is_unspecified()
+        || rs.address.ip().is_unspecified();
+    if ws.enabled && rs.enabled && same_port && overlap {
+        out.push(Problem::invalid(
+            "rawsocket.address",
+            format!(
+                "{} clashes with websocket.address {}; to serve both on one port, \
+                 set websocket.rawsocket_on_same_port = true and disable [rawsocket]",
+                rs.address, ws.address
+            ),
+        ));
+    }
+}
+
+fn check_session(s: &SessionConfig, out: &mut Vec<Problem>) {
+    in_range(
+        out,
+        "session.handshake_timeout_ms",
+        s.handshake_timeout_ms,
+        1..=MAX_MS,
+    );
+    in_range(out, "session.max_sessions", s.max_sessions, 1..=10_000_000);
+    in_range(
+        out,
+        "session.ping_interval_ms",
+        s.ping_interval_ms,
+        0..=MAX_MS,
+    );
+    in_range(
+        out,
+        "session.ping_timeout_ms",
+        s.ping_timeout_ms,
+        1..=MAX_MS,
+    );
+    in_range(
+        out,
+        "session.outbound_budget_bytes",
+        s.outbound_budget_bytes,
+        BUDGET_RANGE,
+    );
+}
+
+fn check_mesh(m: &MeshConfig, out: &mut Vec<Problem>) {
+    let before = out.len();
+    in_range(out, "mesh.batch_max", m.batch_max, 1..=65_536);
+    in_range(
+        out,
+        "mesh.channel_capacity",
+        m.channel_capacity,
+        1..=1 << 24,
+    );
+    if out.len() == before && m.batch_max > m.channel_capacity {
+        out.push(Problem::invalid(
+            "mesh.batch_max",
+            format!(
+                "{} exceeds mesh.channel_capacity {}",
+                m.batch_max, m.channel_capacity
+            ),
+        ));
+    }
+}
+
+fn check_realms(r: &RealmsConfig, out: &mut Vec<Problem>) {
+    if r.realm.is_empty() && !r.auto_create {
+        out.push(Problem::invalid(
+            "realms.realm",
+            "no realms: add a [[realms.realm]] entry or set realms.auto_create = true",
+        ));
+    }
+    for (i, realm) in r.realm.iter().enumerate() {
+        let key = format!("realms.realm[{i}].name");
+        if !is_loose_uri(&realm.name) {
+            out.push(Problem::invalid(
+                key,
+                format!(
+                    "{:?} is not a valid realm URI ('.'-separated non-empty \
+                     components without whitespace or '#')",
+                    realm.name
+                ),
+            ));
+        } else if let Some(first) = r.realm[..i].iter().position(|x| x.name == realm.name) {
+            out.push(Problem::invalid(
+                key,
+                format!("duplicate of realms.realm[{first}].name {:?}", realm.name),
+            ));
+        }
+    }
+}
+
+/// The loose WAMP URI rule: '.'-separated components, each non-empty and
+/// free of whitespace and '#'.
+fn is_loose_uri(uri: &str) -> bool {
+    uri.split('.')
+        .all(|c| !c.is_empty() && !c.chars().any(|ch| ch.is_whitespace() || ch == '#'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RealmConfig;
+
+    fn keys(c: &Config) -> Vec<String> {
+        c.problems().into_iter().map(|p| p.key).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(Config::default().problems(), []);
+    }
+
+    #[test]
+    fn every_range_problem_names_its_key() {
+        let mut c = Config {
+            shards: MAX_SHARDS + 1,
+            shutdown_grace_ms: MAX_MS + 1,
+            ..Config::default()
+        };
+        c.websocket.max_message_size = 100;
+        c.session.handshake_timeout_ms = 0;
+        c.session.max_sessions = 0;
+        c.session.ping_interval_ms = MAX_MS + 1;
+        c.session.ping_timeout_ms = 0;
+        c.session.outbound_budget_bytes = 10;
+        c.mesh.channel_capacity = 0;
+        c.mesh.batch_max = 0;
+        assert_eq!(
+            keys(&c),
+            [
+                "shards",
+                "shutdown_grace_ms",
+                "websocket.max_message_size",
+                "session.handshake_timeout_ms",
+                "session.max_sessions",
+                "session.ping_interval_ms",
+                "session.ping_timeout_ms",
+                "session.outbound_budget_bytes",
+                "mesh.batch_max",
+                "mesh.channel_capacity",
+            ]
+        );
+    }
+
+    #[test]
+    fn batch_max_must_fit_the_channel() {
+        let mut c = Config::default();
+        c.mesh.channel_capacity = 128;
+        assert_eq!(keys(&c), ["mesh.batch_max"]);
+        assert!(c.problems()[0].to_string().contains("channel_capacity"));
+    }
+
+    #[test]
+    fn all_problems_are_reported_together_in_the_error() {
+        let mut c = Config {
+            log_level: " ".into(),
+            ..Config::default()
+        };
+        c.websocket.path = "ws".into();
+        c.rawsocket.max_message_size = 1000;
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.problems().len(), 3);
+        let text = err.to_string();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        for key in [
+            "'log_level'",
+            "'websocket.path'",
+            "'rawsocket.max_message_size'",
+        ] {
+            assert!(text.contains(key), "{key} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn rawsocket_size_must_be_a_power_of_two() {
+        let mut c = Config::default();
+        c.rawsocket.max_message_size = 3 << 10;
+        assert_eq!(keys(&c), ["rawsocket.max_message_size"]);
+        c.rawsocket.max_message_size = 1 << 25;
+        assert_eq!(keys(&c), ["rawsocket.max_message_size"]);
+        c.rawsocket.max_message_size = 512;
+        assert_eq!(keys(&c), Vec::<String>::new());
+    }
+
+    #[test]
+    fn log_level_must_be_a_valid_filter() {
+        let mut c = Config {
+            log_level: "warn,switchyard=debug".into(),
+            ..Config::default()
+        };
+        assert_eq!(c.problems(), []);
+        c.log_level = "switchyard=loud".into();
+        assert_eq!(keys(&c), ["log_level"]);
+    }
+
+    #[test]
+    fn websocket_path_must_be_a_plain_absolute_path() {
+        let mut c = Config::default();
+        c.websocket.path = "/a b".into();
+        assert_eq!(keys(&c), ["websocket.path"]);
+    }
+
+    #[test]
+    fn at_least_one_listener_must_be_enabled() {
+        let mut c = Config::default();
+        c.websocket.enabled = false;
+        assert_eq!(c.problems(), []);
+        c.rawsocket.enabled = false;
+        assert_eq!(keys(&c), ["websocket.enabled"]);
+    }
+
+    #[test]
+    fn listeners_must_not_share_a_port_unless_it_is_zero() {
+        let mut c = Config::default();
+        c.rawsocket.address = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(keys(&c), ["rawsocket.address"]);
+        c.rawsocket.address = "127.0.0.2:8080".parse().unwrap();
+        assert_eq!(c.problems(), []);
+        c.websocket.address = "127.0.0.1:0".parse().unwrap();
+        c.rawsocket.address = "127.0.0.1:0".parse().unwrap();
+        assert_eq!(c.problems(), []);
+    }
+
+    #[test]
+    fn realm_names_must_be_uris_and_unique() {
+        let mut c = Config::default();
+        c.realms.realm = ["a.b", "a..b", "x y", "a.b", "c#", "realm1", ""]
+            .into_iter()
+            .map(RealmConfig::new)
+            .collect();
+        assert_eq!(
+            keys(&c),
+            [
+                "realms.realm[1].name",
+                "realms.realm[2].name",
+                "realms.realm[3].name",
+                "realms.realm[4].name",
+                "realms.realm[6].name",
+            ]
+        );
+        assert!(c.problems()[2]
+            .to_string()
+            .contains("duplicate of realms.realm[0]"));
+    }
+
+    #[test]
+    fn no_realms_needs_auto_create() {
+        let mut c = Config::default();
+        c.realms.realm.clear();
+        assert_eq!(keys(&c), ["realms.realm"]);
+        c.realms.auto_create = true;
+        assert_eq!(c.problems(), []);
+    }
+}
