@@ -1,10 +1,66 @@
-//! The `switchyard` router binary: command line only.
+//! The `switchyard` router binary: command line, configuration, signals.
 
 use mimalloc::MiMalloc;
+use std::process::ExitCode;
+use switchyard::config::cli::{self, Cli};
+use switchyard::runtime::{self, RouterOptions};
 
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
-fn main() {
-    println!("switchyard {}", env!("CARGO_PKG_VERSION"));
+fn main() -> ExitCode {
+    let args = Cli::parse_args();
+    if args.check_config {
+        let report = cli::check_config(&args);
+        println!("{}", report.text);
+        return ExitCode::from(report.exit_code);
+    }
+    if args.print_config {
+        return match cli::print_config(&args) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    let config = match cli::resolve(&args) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    init_logging(&config.log_level);
+    match run(RouterOptions::from_config(&config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("switchyard: {e}");
+    ExitCode::from(2)
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// Runs the router until SIGINT or SIGTERM, then shuts it down gracefully.
+fn run(opts: RouterOptions) -> anyhow::Result<()> {
+    let shards = opts.shards;
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+    let running = runtime::start(opts)?;
+    if let Some(a) = running.websocket_addr() {
+        println!("switchyard listening websocket ws://{a}");
+    }
+    if let Some(a) = running.rawsocket_addr() {
+        println!("switchyard listening rawsocket rs://{a}");
+    }
+    println!("switchyard ready with {shards} shard(s)");
+    if let Some(sig) = signals.forever().next() {
+        tracing::info!(signal = sig, "shutting down");
+    }
+    running.shutdown();
+    running.join();
+    Ok(())
 }

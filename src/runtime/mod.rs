@@ -7,6 +7,7 @@
 //! listens, so callers (tests included) never wait by sleeping.
 
 mod listener;
+mod options;
 
 use crate::session::outbound::SlowConsumer;
 use crate::shard::{mesh, Settings};

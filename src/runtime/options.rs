@@ -1,0 +1,47 @@
+//! From the configuration tree to the options the runtime runs with.
+
+use super::{ListenerOptions, RouterOptions};
+use crate::config::{self, Config, Placement};
+use crate::routing::UriCheck;
+use crate::session::outbound::SlowConsumer;
+use crate::shard::Settings;
+use crate::transport::AcceptOptions;
+
+impl RouterOptions {
+    /// The runtime options a validated configuration describes.
+    pub fn from_config(c: &Config) -> RouterOptions {
+        let ws = &c.websocket;
+        let websocket = ws.enabled.then(|| {
+            let mut accept = AcceptOptions::websocket(&ws.path, ws.max_message_size);
+            accept.rawsocket = ws.rawsocket_on_same_port;
+            ListenerOptions { address: ws.address, accept }
+        });
+        let rs = &c.rawsocket;
+        let rawsocket = rs
+            .enabled
+            .then(|| ListenerOptions { address: rs.address, accept: AcceptOptions::rawsocket(rs.max_message_size) });
+        let slow_consumer = match c.session.slow_consumer {
+            config::SlowConsumer::Disconnect => SlowConsumer::Disconnect,
+            config::SlowConsumer::DropEvents => SlowConsumer::DropEvents,
+        };
+        RouterOptions {
+            shards: c.shard_count(),
+            pinned: c.placement == Placement::Pinned,
+            websocket,
+            rawsocket,
+            handshake_timeout: c.session.handshake_timeout(),
+            max_sessions: c.session.max_sessions,
+            outbound_budget: c.session.outbound_budget_bytes,
+            slow_consumer,
+            shutdown_grace: c.shutdown_grace(),
+            mesh_capacity: c.mesh.channel_capacity,
+            settings: Settings {
+                uri_check: if c.session.strict_uris { UriCheck::Strict } else { UriCheck::Loose },
+                outbound_budget: c.session.outbound_budget_bytes,
+                slow_consumer,
+                realms: c.realms.realm.iter().map(|r| r.name.clone()).collect(),
+                auto_create_realms: c.realms.auto_create,
+            },
+        }
+    }
+}

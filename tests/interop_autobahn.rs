@@ -1,0 +1,81 @@
+//! Interop with a real third-party client: Autobahn-Python (installed by this
+//! test into a venv under `target/`, from PyPI) runs pub/sub and RPC against
+//! the router over WebSocket and RawSocket with JSON, MsgPack and CBOR.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::Router;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const AUTOBAHN: &str = "autobahn[serialization]==26.10.2";
+
+fn run(cmd: &mut Command, what: &str, limit: Duration) -> Output {
+    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn();
+    let child = child.unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let id = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.unwrap_or_else(|e| panic!("{what} failed: {e}")),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("{what} did not finish within {limit:?}");
+        }
+    }
+}
+
+/// The venv's python, creating the venv and installing Autobahn on first use.
+fn autobahn_python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("autobahn-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(".installed-26.10.2");
+    if marker.exists() {
+        return python;
+    }
+    let system = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let found = Command::new(&system).arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "the interop tests need Python 3 ('{system}' not found): install python3 with venv support, or set PYTHON"
+    );
+    let out = run(Command::new(&system).args(["-m", "venv"]).arg(&venv), "python3 -m venv", Duration::from_secs(120));
+    assert!(out.status.success(), "creating the venv failed: {}", String::from_utf8_lossy(&out.stderr));
+    let pip = run(
+        Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", AUTOBAHN]),
+        "pip install autobahn",
+        Duration::from_secs(600),
+    );
+    assert!(pip.status.success(), "installing {AUTOBAHN} failed: {}", String::from_utf8_lossy(&pip.stderr));
+    std::fs::write(&marker, AUTOBAHN).unwrap();
+    python
+}
+
+#[test]
+fn autobahn_python_does_pubsub_and_rpc_over_every_transport_and_serializer() {
+    let python = autobahn_python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/autobahn_client.py");
+    let router = Router::start(2);
+    let ws = format!("ws://{}/ws", router.running.websocket_addr().unwrap());
+    let rs = format!("rs://{}", router.running.rawsocket_addr().unwrap());
+    for (url, kind) in [(&ws, "websocket"), (&rs, "rawsocket")] {
+        for ser in ["json", "msgpack", "cbor"] {
+            let out = run(
+                Command::new(&python).arg(&script).args([url.as_str(), kind, ser]),
+                "the autobahn client",
+                Duration::from_secs(90),
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("INTEROP OK"),
+                "autobahn over {kind}/{ser} failed:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
