@@ -51,8 +51,8 @@ impl RouterOptions {
         RouterOptions {
             shards,
             pinned: false,
-            websocket: Some(ListenerOptions { address: addr, accept: AcceptOptions::websocket("/ws", max) }),
-            rawsocket: Some(ListenerOptions { address: addr, accept: AcceptOptions::rawsocket(max) }),
+            websocket: Some(ListenerOptions { address: addr, accept: websocket_accept("/ws", max) }),
+            rawsocket: Some(ListenerOptions { address: addr, accept: rawsocket_accept(max) }),
             handshake_timeout: Duration::from_secs(10),
             max_sessions: 100_000,
             outbound_budget: 4 << 20,
@@ -139,6 +139,16 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
         }
     }
     Ok(Running { websocket: addrs.0, rawsocket: addrs.1, stop, threads })
+}
+
+/// What a WebSocket listener accepts.
+pub(crate) fn websocket_accept(path: &str, max_message_size: usize) -> AcceptOptions {
+    AcceptOptions { rawsocket: false, websocket: true, ws_path: path.to_string(), max_message_size }
+}
+
+/// What a RawSocket listener accepts.
+pub(crate) fn rawsocket_accept(max_message_size: usize) -> AcceptOptions {
+    AcceptOptions { rawsocket: true, websocket: false, ws_path: String::new(), max_message_size }
 }
 
 fn set_address(l: &mut Option<ListenerOptions>, addr: Option<SocketAddr>) {

@@ -5,21 +5,20 @@ use crate::config::{self, Config, Placement};
 use crate::routing::UriCheck;
 use crate::session::outbound::SlowConsumer;
 use crate::shard::Settings;
-use crate::transport::AcceptOptions;
 
 impl RouterOptions {
     /// The runtime options a validated configuration describes.
     pub fn from_config(c: &Config) -> RouterOptions {
         let ws = &c.websocket;
         let websocket = ws.enabled.then(|| {
-            let mut accept = AcceptOptions::websocket(&ws.path, ws.max_message_size);
+            let mut accept = super::websocket_accept(&ws.path, ws.max_message_size);
             accept.rawsocket = ws.rawsocket_on_same_port;
             ListenerOptions { address: ws.address, accept }
         });
         let rs = &c.rawsocket;
         let rawsocket = rs
             .enabled
-            .then(|| ListenerOptions { address: rs.address, accept: AcceptOptions::rawsocket(rs.max_message_size) });
+            .then(|| ListenerOptions { address: rs.address, accept: super::rawsocket_accept(rs.max_message_size) });
         let slow_consumer = match c.session.slow_consumer {
             config::SlowConsumer::Disconnect => SlowConsumer::Disconnect,
             config::SlowConsumer::DropEvents => SlowConsumer::DropEvents,

@@ -70,14 +70,21 @@ struct SessionState<'a> {
 impl SessionState<'_> {
     async fn run(&mut self, reader: &mut FrameReader) {
         loop {
+            let outbound = self.outbound.clone();
+            let read = futures_lite::future::or(async { Some(reader.next().await) }, async {
+                outbound.wait_closed().await;
+                None
+            });
             let next = if self.id.is_none() {
-                match glommio::timer::timeout(self.ctx.handshake_timeout, async { Ok(reader.next().await) }).await {
+                match glommio::timer::timeout(self.ctx.handshake_timeout, async { Ok(read.await) }).await {
                     Ok(r) => r,
                     Err(_) => return self.violation("no HELLO within the handshake timeout"),
                 }
             } else {
-                reader.next().await
+                read.await
             };
+            // The queue closed (slow consumer, shutdown): the session ends.
+            let Some(next) = next else { return };
             let frame = match next {
                 Ok(Some(Inbound::Message(frame))) => frame,
                 Ok(Some(Inbound::Ping(p))) => {

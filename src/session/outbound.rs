@@ -65,6 +65,8 @@ struct Inner {
     bytes: usize,
     closing: Option<&'static str>,
     waker: Option<Waker>,
+    /// The reader waiting for the queue to close.
+    close_waker: Option<Waker>,
 }
 
 /// A session's outbound frame queue.
@@ -152,6 +154,19 @@ impl Outbound {
         self.inner.borrow().bytes
     }
 
+    /// Waits until the queue starts closing (the connection must then end).
+    pub async fn wait_closed(&self) {
+        poll_fn(|cx| {
+            let mut inner = self.inner.borrow_mut();
+            if inner.closing.is_some() {
+                return Poll::Ready(());
+            }
+            inner.close_waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
     /// Waits until frames are ready and moves them all into `out`.
     /// Returns `false` once the queue is closing and empty.
     pub async fn next_batch(&self, out: &mut Vec<OutFrame>) -> bool {
@@ -175,6 +190,11 @@ impl Outbound {
 fn wake(inner: &mut Inner) {
     if let Some(w) = inner.waker.take() {
         w.wake();
+    }
+    if inner.closing.is_some() {
+        if let Some(w) = inner.close_waker.take() {
+            w.wake();
+        }
     }
 }
 
