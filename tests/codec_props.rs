@@ -216,7 +216,7 @@ fn pubsub_messages() -> Vec<BoxedStrategy<Message>> {
     ]
 }
 
-/// The RPC messages.
+/// The RPC call messages.
 fn rpc_messages() -> Vec<BoxedStrategy<Message>> {
     vec![
         (id(), dict(), wire_text(), payload())
@@ -238,32 +238,6 @@ fn rpc_messages() -> Vec<BoxedStrategy<Message>> {
                 request: RequestId(r),
                 details,
                 payload,
-            })
-            .boxed(),
-        (id(), dict(), wire_text())
-            .prop_map(|(r, options, procedure)| Message::Register {
-                request: RequestId(r),
-                options,
-                procedure,
-            })
-            .boxed(),
-        (id(), id())
-            .prop_map(|(r, g)| Message::Registered {
-                request: RequestId(r),
-                registration: RegistrationId(g),
-            })
-            .boxed(),
-        (id(), id(), dict())
-            .prop_map(|(r, g, options)| Message::Unregister {
-                request: RequestId(r),
-                registration: RegistrationId(g),
-                options,
-            })
-            .boxed(),
-        (prop_oneof![Just(0), id()], proptest::option::of(dict()))
-            .prop_map(|(r, details)| Message::Unregistered {
-                request: RequestId(r),
-                details,
             })
             .boxed(),
         (id(), id(), dict(), payload())
@@ -290,11 +264,44 @@ fn rpc_messages() -> Vec<BoxedStrategy<Message>> {
     ]
 }
 
+/// The RPC registration messages.
+fn registration_messages() -> Vec<BoxedStrategy<Message>> {
+    vec![
+        (id(), dict(), wire_text())
+            .prop_map(|(r, options, procedure)| Message::Register {
+                request: RequestId(r),
+                options,
+                procedure,
+            })
+            .boxed(),
+        (id(), id())
+            .prop_map(|(r, g)| Message::Registered {
+                request: RequestId(r),
+                registration: RegistrationId(g),
+            })
+            .boxed(),
+        (id(), id(), dict())
+            .prop_map(|(r, g, options)| Message::Unregister {
+                request: RequestId(r),
+                registration: RegistrationId(g),
+                options,
+            })
+            .boxed(),
+        (prop_oneof![Just(0), id()], proptest::option::of(dict()))
+            .prop_map(|(r, details)| Message::Unregistered {
+                request: RequestId(r),
+                details,
+            })
+            .boxed(),
+    ]
+}
+
 /// Any message of any of the 25 types.
 fn message() -> impl Strategy<Value = Message> {
     let mut arms = session_messages();
     arms.extend(pubsub_messages());
     arms.extend(rpc_messages());
+    arms.extend(registration_messages());
     Union::new(arms)
 }
 

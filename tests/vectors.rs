@@ -132,168 +132,169 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// The non-payload fields of a message under canonical attribute names, and
-/// its Options/Details/Extra dict (where other attributes are looked up).
-fn fields(msg: &Message) -> (Vec<(&'static str, Value)>, Option<&Dict>) {
+/// The non-payload fields of a message under canonical attribute names
+/// (its Options/Details/Extra dict as `dict`), and that dict, where other
+/// attributes (e.g. HELLO's `roles`) are looked up.
+struct Fields<'a> {
+    list: Vec<(&'static str, Value)>,
+    dict: Option<&'a Dict>,
+}
+
+impl<'a> Fields<'a> {
+    fn id(&mut self, name: &'static str, v: u64) -> &mut Self {
+        self.list.push((name, Value::UInt(v)));
+        self
+    }
+
+    fn text(&mut self, name: &'static str, t: &Text) -> &mut Self {
+        self.list.push((name, Value::Str(t.clone())));
+        self
+    }
+
+    fn dict(&mut self, d: &'a Dict) -> &mut Self {
+        self.list.push(("dict", Value::Dict(d.clone())));
+        self.dict = Some(d);
+        self
+    }
+}
+
+fn fields(msg: &Message) -> Fields<'_> {
+    let mut f = Fields {
+        list: vec![("message_type", Value::UInt(msg.code()))],
+        dict: None,
+    };
+    session_fields(msg, &mut f);
+    pubsub_fields(msg, &mut f);
+    rpc_fields(msg, &mut f);
+    f
+}
+
+/// `fields` of the session messages and ERROR.
+fn session_fields<'a>(msg: &'a Message, f: &mut Fields<'a>) {
     use Message::*;
-    let id = |v: u64| Value::UInt(v);
-    let text = |t: &Text| Value::Str(t.clone());
-    let dict = |d: &Dict| Value::Dict(d.clone());
-    let mut f = vec![("message_type", id(msg.code()))];
-    let d = match msg {
-        Hello { realm, details } => {
-            f.push(("realm", text(realm)));
-            Some(details)
-        }
-        Welcome { session, details } => {
-            f.push(("session", id(session.0)));
-            Some(details)
-        }
+    match msg {
+        Hello { realm, details } => f.text("realm", realm).dict(details),
+        Welcome { session, details } => f.id("session", session.0).dict(details),
         Abort {
             details, reason, ..
         }
-        | Goodbye { details, reason } => {
-            f.push(("reason", text(reason)));
-            Some(details)
-        }
-        Challenge { auth_method, extra } => {
-            f.push(("authmethod", text(auth_method)));
-            Some(extra)
-        }
-        Authenticate { signature, extra } => {
-            f.push(("signature", text(signature)));
-            Some(extra)
-        }
+        | Goodbye { details, reason } => f.text("reason", reason).dict(details),
+        Challenge { auth_method, extra } => f.text("authmethod", auth_method).dict(extra),
+        Authenticate { signature, extra } => f.text("signature", signature).dict(extra),
         Error {
             request_type,
             request,
             details,
             error,
             ..
-        } => {
-            f.push(("request_type", id(*request_type)));
-            f.push(("request", id(request.0)));
-            f.push(("error", text(error)));
-            Some(details)
-        }
+        } => f
+            .id("request_type", *request_type)
+            .id("request", request.0)
+            .text("error", error)
+            .dict(details),
+        _ => f,
+    };
+}
+
+/// `fields` of the pub/sub messages.
+fn pubsub_fields<'a>(msg: &'a Message, f: &mut Fields<'a>) {
+    use Message::*;
+    match msg {
         Publish {
             request,
             options,
-            topic: uri,
+            topic,
             ..
         }
         | Subscribe {
             request,
             options,
-            topic: uri,
-        } => {
-            f.push(("request", id(request.0)));
-            f.push(("topic", text(uri)));
-            Some(options)
-        }
-        Call {
-            request,
-            options,
-            procedure: uri,
-            ..
-        }
-        | Register {
-            request,
-            options,
-            procedure: uri,
-        } => {
-            f.push(("request", id(request.0)));
-            f.push(("procedure", text(uri)));
-            Some(options)
-        }
-        _ => return routed_fields(msg, f),
-    };
-    if let Some(d) = d {
-        f.push(("dict", dict(d)));
-    }
-    (f, d)
-}
-
-/// `fields` for the messages with IDs only.
-fn routed_fields<'a>(
-    msg: &'a Message,
-    mut f: Vec<(&'static str, Value)>,
-) -> (Vec<(&'static str, Value)>, Option<&'a Dict>) {
-    use Message::*;
-    let id = |v: u64| Value::UInt(v);
-    let mut d = None;
-    match msg {
+            topic,
+        } => f
+            .id("request", request.0)
+            .text("topic", topic)
+            .dict(options),
         Published {
             request,
             publication,
-        } => f.extend([
-            ("request", id(request.0)),
-            ("publication", id(publication.0)),
-        ]),
+        } => f.id("request", request.0).id("publication", publication.0),
         Subscribed {
             request,
             subscription,
-        } => f.extend([
-            ("request", id(request.0)),
-            ("subscription", id(subscription.0)),
-        ]),
-        Registered {
-            request,
-            registration,
-        } => f.extend([
-            ("request", id(request.0)),
-            ("registration", id(registration.0)),
-        ]),
+        } => f
+            .id("request", request.0)
+            .id("subscription", subscription.0),
         Unsubscribe {
             request,
             subscription,
             options,
-        } => {
-            f.extend([
-                ("request", id(request.0)),
-                ("subscription", id(subscription.0)),
-            ]);
-            d = Some(options);
-        }
-        Unregister {
-            request,
-            registration,
-            options,
-        } => {
-            f.extend([
-                ("request", id(request.0)),
-                ("registration", id(registration.0)),
-            ]);
-            d = Some(options);
-        }
-        Unsubscribed { request, details } | Unregistered { request, details } => {
-            f.push(("request", id(request.0)));
-            d = details.as_ref();
-        }
+        } => f
+            .id("request", request.0)
+            .id("subscription", subscription.0)
+            .dict(options),
+        Unsubscribed { request, details } => match details {
+            Some(d) => f.id("request", request.0).dict(d),
+            None => f.id("request", request.0),
+        },
         Event {
             subscription,
             publication,
             details,
             ..
-        } => {
-            f.extend([
-                ("subscription", id(subscription.0)),
-                ("publication", id(publication.0)),
-            ]);
-            d = Some(details);
+        } => f
+            .id("subscription", subscription.0)
+            .id("publication", publication.0)
+            .dict(details),
+        EventReceived { publication } => f.id("publication", publication.0),
+        _ => f,
+    };
+}
+
+/// `fields` of the RPC messages.
+fn rpc_fields<'a>(msg: &'a Message, f: &mut Fields<'a>) {
+    use Message::*;
+    match msg {
+        Call {
+            request,
+            options,
+            procedure,
+            ..
         }
+        | Register {
+            request,
+            options,
+            procedure,
+        } => f
+            .id("request", request.0)
+            .text("procedure", procedure)
+            .dict(options),
+        Registered {
+            request,
+            registration,
+        } => f
+            .id("request", request.0)
+            .id("registration", registration.0),
+        Unregister {
+            request,
+            registration,
+            options,
+        } => f
+            .id("request", request.0)
+            .id("registration", registration.0)
+            .dict(options),
+        Unregistered { request, details } => match details {
+            Some(d) => f.id("request", request.0).dict(d),
+            None => f.id("request", request.0),
+        },
         Invocation {
             request,
             registration,
             details,
             ..
-        } => {
-            f.extend([
-                ("request", id(request.0)),
-                ("registration", id(registration.0)),
-            ]);
-            d = Some(details);
-        }
+        } => f
+            .id("request", request.0)
+            .id("registration", registration.0)
+            .dict(details),
         Cancel { request, options }
         | Interrupt { request, options }
         | Yield {
@@ -303,17 +304,9 @@ fn routed_fields<'a>(
             request,
             details: options,
             ..
-        } => {
-            f.push(("request", id(request.0)));
-            d = Some(options);
-        }
-        EventReceived { publication } => f.push(("publication", id(publication.0))),
-        _ => {}
-    }
-    if let Some(d) = d {
-        f.push(("dict", Value::Dict(d.clone())));
-    }
-    (f, d)
+        } => f.id("request", request.0).dict(options),
+        _ => f,
+    };
 }
 
 /// The canonical name of a vector attribute (`None`: a payload attribute).
@@ -348,13 +341,13 @@ fn payload_of(msg: &Message) -> Option<&Payload> {
 
 /// Checks every expected attribute against the message.
 fn check_attributes(msg: &Message, want: &serde_json::Map<String, Json>) -> Result<(), String> {
-    let (fields, dict) = fields(msg);
+    let Fields { list, dict } = fields(msg);
     for (key, expected) in want {
         let Some(name) = canonical(key) else {
             continue;
         };
         let expected = to_value(expected);
-        let actual = fields
+        let actual = list
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v)
