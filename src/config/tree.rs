@@ -133,6 +133,9 @@ pub struct RawSocketConfig {
     pub address: SocketAddr,
     /// Largest accepted message, in bytes: a power of two in 512..=16 MiB.
     pub max_message_size: usize,
+    /// Whether idle RawSocket peers are sent PING frames (session.ping_*).
+    /// Off by default: some clients (Twisted Autobahn) fail on PING.
+    pub ping: bool,
 }
 
 impl Default for RawSocketConfig {
@@ -141,6 +144,7 @@ impl Default for RawSocketConfig {
             enabled: true,
             address: loopback(8081),
             max_message_size: MAX_MESSAGE_SIZE,
+            ping: false,
         }
     }
 }

@@ -58,6 +58,9 @@ pub async fn run_shard(start: ShardStart) {
             outbound_budget: opts.outbound_budget,
             slow_consumer: opts.slow_consumer,
             live: live.clone(),
+            ping_interval: opts.ping_interval,
+            ping_timeout: opts.ping_timeout,
+            ping_rawsocket: opts.ping_rawsocket,
         });
         accepting.push(glommio::spawn_local(run_accept(listener, ctx)));
     }

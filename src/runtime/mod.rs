@@ -35,6 +35,11 @@ pub struct RouterOptions {
     pub websocket: Option<ListenerOptions>,
     pub rawsocket: Option<ListenerOptions>,
     pub handshake_timeout: Duration,
+    /// Idle time before a peer is pinged (`None`: never).
+    pub ping_interval: Option<Duration>,
+    pub ping_timeout: Duration,
+    /// Whether RawSocket peers are pinged too.
+    pub ping_rawsocket: bool,
     pub max_sessions: usize,
     pub outbound_budget: usize,
     pub slow_consumer: SlowConsumer,
@@ -54,6 +59,9 @@ impl RouterOptions {
             websocket: Some(ListenerOptions { address: addr, accept: websocket_accept("/ws", max) }),
             rawsocket: Some(ListenerOptions { address: addr, accept: rawsocket_accept(max) }),
             handshake_timeout: Duration::from_secs(10),
+            ping_interval: Some(Duration::from_secs(30)),
+            ping_timeout: Duration::from_secs(10),
+            ping_rawsocket: false,
             max_sessions: 100_000,
             outbound_budget: 4 << 20,
             slow_consumer: SlowConsumer::Disconnect,

@@ -6,12 +6,12 @@
 use super::outbound::{OutFrame, Outbound, SlowConsumer};
 use crate::shard::session_ops::{abort, Flow};
 use crate::shard::Shard;
-use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound};
+use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
 use crate::wire::{decode, encode_to_bytes, Dict, Message, Serializer, SessionId, Text, Value};
 use bytes::{Bytes, BytesMut};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What every connection of a listener needs.
 pub struct ConnectionContext {
@@ -23,6 +23,12 @@ pub struct ConnectionContext {
     pub slow_consumer: SlowConsumer,
     /// Connections alive on this shard (for a graceful shutdown).
     pub live: Rc<Cell<usize>>,
+    /// Idle time before a peer is pinged (`None`: never).
+    pub ping_interval: Option<Duration>,
+    /// How long a pinged peer has to send anything.
+    pub ping_timeout: Duration,
+    /// Whether RawSocket peers are pinged (WebSocket peers always are).
+    pub ping_rawsocket: bool,
 }
 
 /// Counts a live connection for as long as it exists.
@@ -50,8 +56,19 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
     };
     let outbound = Rc::new(Outbound::new(ctx.outbound_budget, ctx.slow_consumer));
     let writer_task = glommio::spawn_local(run_writer(writer, outbound.clone(), hs.serializer));
-    let mut session = SessionState { ctx: &ctx, serializer: hs.serializer, outbound: &outbound, id: None };
+    let last_seen = Rc::new(Cell::new(Instant::now()));
+    let pinger = match ctx.ping_interval {
+        Some(every) if hs.kind == TransportKind::WebSocket || ctx.ping_rawsocket => {
+            let task = run_liveness(outbound.clone(), last_seen.clone(), every, ctx.ping_timeout);
+            Some(glommio::spawn_local(task).detach())
+        }
+        _ => None,
+    };
+    let mut session = SessionState { ctx: &ctx, serializer: hs.serializer, outbound: &outbound, id: None, last_seen };
     session.run(&mut reader).await;
+    if let Some(p) = pinger {
+        p.cancel();
+    }
     if let Some(sid) = session.id.take() {
         ctx.shard.borrow_mut().close_session(sid);
     }
@@ -65,6 +82,8 @@ struct SessionState<'a> {
     serializer: Serializer,
     outbound: &'a Rc<Outbound>,
     id: Option<SessionId>,
+    /// When the peer last sent anything (for the liveness check).
+    last_seen: Rc<Cell<Instant>>,
 }
 
 impl SessionState<'_> {
@@ -85,6 +104,7 @@ impl SessionState<'_> {
             };
             // The queue closed (slow consumer, shutdown): the session ends.
             let Some(next) = next else { return };
+            self.last_seen.set(Instant::now());
             let frame = match next {
                 Ok(Some(Inbound::Message(frame))) => frame,
                 Ok(Some(Inbound::Ping(p))) => {
@@ -180,6 +200,28 @@ impl SessionState<'_> {
 
     fn send_last(&self, msg: &Message, reason: &'static str) {
         self.outbound.push_last(encode_to_bytes(self.serializer, msg), reason);
+    }
+}
+
+/// Pings an idle peer every `every`; closes the connection when a pinged
+/// peer sends nothing within `timeout`.
+async fn run_liveness(outbound: Rc<Outbound>, last_seen: Rc<Cell<Instant>>, every: Duration, timeout: Duration) {
+    loop {
+        glommio::timer::sleep(every).await;
+        if outbound.closing().is_some() {
+            return;
+        }
+        if last_seen.get().elapsed() < every {
+            continue;
+        }
+        let sent = Instant::now();
+        outbound.push_unbounded(OutFrame::Ping(Bytes::from_static(b"switchyard")));
+        glommio::timer::sleep(timeout).await;
+        if last_seen.get() < sent {
+            tracing::debug!("peer did not answer a ping in time");
+            outbound.close("ping timeout");
+            return;
+        }
     }
 }
 
