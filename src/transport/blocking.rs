@@ -141,8 +141,8 @@ impl Client {
             {
                 return Ok(Some(frame));
             }
-            let want = self.decoder.wanted().max(READ_CHUNK);
-            if read_more_blocking(&mut self.stream, &mut self.buf, want)? == 0 {
+            let wanted = self.decoder.wanted();
+            if read_more_blocking(&mut self.stream, &mut self.buf, wanted)? == 0 {
                 if self.buf.is_empty() {
                     return Ok(None);
                 }

@@ -21,8 +21,12 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd};
 
 /// Initial size of a read buffer, and the least a read asks for.
 pub(crate) const READ_CHUNK: usize = 8 * 1024;
-/// The most one read asks for, even for a larger frame.
-const MAX_READ: usize = 1 << 20;
+/// The most one read asks for (and zero-fills), even for a larger frame.
+const MAX_READ: usize = 64 * 1024;
+/// The most reserved ahead for a frame's body: beyond it, the buffer grows
+/// (doubling) as data arrives, so memory follows bytes received, not the
+/// length a header announces.
+const MAX_RESERVE: usize = 1 << 20;
 
 /// The reading half: yields whole messages and control frames.
 #[derive(Debug)]
@@ -53,8 +57,8 @@ impl FrameReader {
                     return Err(e.into());
                 }
             }
-            let want = self.decoder.wanted().clamp(READ_CHUNK, MAX_READ);
-            if read_more(&mut self.stream, &mut self.buf, want).await? == 0 {
+            let wanted = self.decoder.wanted();
+            if read_more(&mut self.stream, &mut self.buf, wanted).await? == 0 {
                 self.done = true;
                 if self.buf.is_empty() {
                     return Ok(None);
@@ -138,14 +142,16 @@ fn dup(stream: &TcpStream) -> io::Result<TcpStream> {
     Ok(unsafe { TcpStream::from_raw_fd(owned.into_raw_fd()) })
 }
 
-/// Reads at most `want` more bytes onto the end of `buf`; returns how many
-/// (0: EOF). Cancel-safe: if the future is dropped, `buf` is unchanged.
+/// Reads more bytes onto the end of `buf` for a frame that still needs
+/// `wanted` bytes (the decoder has checked that against the size limit);
+/// returns how many (0: EOF). Cancel-safe: if the future is dropped, `buf`
+/// is unchanged.
 pub(crate) async fn read_more<R: AsyncRead + Unpin>(
     r: &mut R,
     buf: &mut BytesMut,
-    want: usize,
+    wanted: usize,
 ) -> io::Result<usize> {
-    let mut fill = Fill::new(buf, want);
+    let mut fill = Fill::new(buf, wanted);
     let n = r.read(fill.spare()).await?;
     fill.commit(n);
     Ok(n)
@@ -155,15 +161,15 @@ pub(crate) async fn read_more<R: AsyncRead + Unpin>(
 pub(crate) fn read_more_blocking<R: Read>(
     r: &mut R,
     buf: &mut BytesMut,
-    want: usize,
+    wanted: usize,
 ) -> io::Result<usize> {
-    let mut fill = Fill::new(buf, want);
+    let mut fill = Fill::new(buf, wanted);
     let n = r.read(fill.spare())?;
     fill.commit(n);
     Ok(n)
 }
 
-/// Zero-filled room at the end of a buffer for a read; whatever was not
+/// Zero-filled room at the end of a buffer for one read; whatever was not
 /// filled is cut off again when the `Fill` is dropped, however that happens.
 struct Fill<'a> {
     buf: &'a mut BytesMut,
@@ -171,9 +177,12 @@ struct Fill<'a> {
 }
 
 impl<'a> Fill<'a> {
-    fn new(buf: &'a mut BytesMut, want: usize) -> Self {
+    /// Reserves room for the rest of the frame (up to `MAX_RESERVE`) but
+    /// zero-fills only what one read may fill.
+    fn new(buf: &'a mut BytesMut, wanted: usize) -> Self {
         let keep = buf.len();
-        buf.resize(keep + want, 0);
+        buf.reserve(wanted.clamp(READ_CHUNK, MAX_RESERVE));
+        buf.resize(keep + wanted.clamp(READ_CHUNK, MAX_READ), 0);
         Fill { buf, keep }
     }
 
