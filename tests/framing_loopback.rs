@@ -170,3 +170,42 @@ fn async_connect_reports_refusals() {
     let refusal = err.and_then(|e| e.refusal());
     assert_eq!(refusal, Some(switchyard::transport::Refusal::Http(404)));
 }
+
+#[test]
+fn a_dropped_read_loses_no_bytes() {
+    use futures_lite::{future, AsyncReadExt, AsyncWriteExt};
+    use glommio::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+    let ex = LocalExecutorBuilder::new(Placement::Unbound)
+        .make()
+        .unwrap();
+    ex.run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        client.write_all(&[0x7F, 0xF1, 0, 0]).await.unwrap();
+        let accepted = listener.accept().await.unwrap();
+        let (_, mut reader, _writer) =
+            switchyard::transport::accept(accepted, &framing_support::options(1 << 20))
+                .await
+                .unwrap();
+        let mut reply = [0u8; 4];
+        client.read_exact(&mut reply).await.unwrap();
+        // Half a frame arrives; the read waiting for the rest is abandoned.
+        client
+            .write_all(&[0, 0, 0, 6, b'a', b'b', b'c'])
+            .await
+            .unwrap();
+        let give_up = async {
+            glommio::timer::sleep(Duration::from_millis(50)).await;
+            None
+        };
+        assert!(future::or(async { Some(reader.next().await) }, give_up)
+            .await
+            .is_none());
+        client.write_all(b"def").await.unwrap();
+        let got = reader.next().await.unwrap();
+        assert_eq!(got, Some(Inbound::Message(Bytes::from_static(b"abcdef"))));
+    });
+}

@@ -51,6 +51,14 @@ impl FrameDecoder {
         }
     }
 
+    /// True when EOF here would be clean: no fragmented message pending.
+    pub(crate) fn between_messages(&self) -> bool {
+        match self {
+            FrameDecoder::RawSocket(_) => true,
+            FrameDecoder::WebSocket(d) => d.between_messages(),
+        }
+    }
+
     /// Bytes the frame being received still needs (at least 1).
     pub(crate) fn wanted(&self) -> usize {
         match self {

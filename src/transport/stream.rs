@@ -60,10 +60,10 @@ impl FrameReader {
             let wanted = self.decoder.wanted();
             if read_more(&mut self.stream, &mut self.buf, wanted).await? == 0 {
                 self.done = true;
-                if self.buf.is_empty() {
+                if self.buf.is_empty() && self.decoder.between_messages() {
                     return Ok(None);
                 }
-                return Err(eof("connection closed inside a frame").into());
+                return Err(eof("connection closed inside a message").into());
             }
         }
     }
@@ -198,5 +198,41 @@ impl<'a> Fill<'a> {
 impl Drop for Fill<'_> {
     fn drop(&mut self) {
         self.buf.truncate(self.keep);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Yields its chunks one per read, then fails.
+    struct Chunks(Vec<&'static [u8]>);
+
+    impl Read for Chunks {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::ErrorKind::ConnectionReset.into());
+            }
+            let c = self.0.remove(0);
+            buf[..c.len()].copy_from_slice(c);
+            Ok(c.len())
+        }
+    }
+
+    #[test]
+    fn reads_append_exactly_what_arrived_and_failures_leave_the_buffer_alone() {
+        let mut r = Chunks(vec![b"abc", b"", b"de"]);
+        let mut buf = BytesMut::from(&b"x"[..]);
+        assert_eq!(read_more_blocking(&mut r, &mut buf, 1).unwrap(), 3);
+        assert_eq!(read_more_blocking(&mut r, &mut buf, 1 << 30).unwrap(), 0);
+        assert_eq!(read_more_blocking(&mut r, &mut buf, 5).unwrap(), 2);
+        assert_eq!(&buf[..], b"xabcde");
+        assert!(read_more_blocking(&mut r, &mut buf, 5).is_err());
+        assert_eq!(&buf[..], b"xabcde");
+        assert!(
+            buf.capacity() <= MAX_RESERVE + MAX_READ + 16,
+            "reservation is bounded"
+        );
     }
 }

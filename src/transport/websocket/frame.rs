@@ -174,6 +174,11 @@ impl Decoder {
         self.wanted.max(1)
     }
 
+    /// True when no fragmented message is waiting for its continuation.
+    pub fn between_messages(&self) -> bool {
+        self.partial.is_none()
+    }
+
     /// Checks a header against the role, the fragmentation state and the
     /// size limit, before its body is buffered.
     fn check(&self, h: &Header) -> Result<(), FrameError> {
