@@ -46,10 +46,9 @@ pub struct Handshake {
 /// Timeouts are the caller's: drop the future to give up (the stream is
 /// owned by it and closed with it).
 pub async fn accept(
-    stream: TcpStream,
+    mut stream: TcpStream,
     opts: &AcceptOptions,
 ) -> Result<(Handshake, FrameReader, FrameWriter), TransportError> {
-    let mut stream = stream;
     stream.set_nodelay(true)?;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     if read_more(&mut stream, &mut buf, READ_CHUNK).await? == 0 {

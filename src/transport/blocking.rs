@@ -143,10 +143,7 @@ impl Client {
             }
             let wanted = self.decoder.wanted();
             if read_more_blocking(&mut self.stream, &mut self.buf, wanted)? == 0 {
-                if self.buf.is_empty() && self.decoder.between_messages() {
-                    return Ok(None);
-                }
-                return Err(eof("connection closed inside a message"));
+                return Ok(self.decoder.at_eof(&self.buf)?);
             }
         }
     }

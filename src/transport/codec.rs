@@ -3,6 +3,7 @@
 //! sans-IO decoder, and the `FrameEncoder` appending complete outbound frames
 //! to a caller's buffer (so many frames can go out in one write).
 
+use super::error::{eof, TransportError};
 use super::rawsocket::{self, FrameType};
 use super::websocket::frame::{self as ws, opcode, Role};
 use super::TransportKind;
@@ -51,12 +52,17 @@ impl FrameDecoder {
         }
     }
 
-    /// True when EOF here would be clean: no fragmented message pending.
-    pub(crate) fn between_messages(&self) -> bool {
-        match self {
+    /// What EOF means with `buf` left undecoded: clean (`Ok(None)`) only
+    /// between frames and outside a fragmented message.
+    pub(crate) fn at_eof(&self, buf: &BytesMut) -> Result<Option<Inbound>, TransportError> {
+        let between_messages = match self {
             FrameDecoder::RawSocket(_) => true,
             FrameDecoder::WebSocket(d) => d.between_messages(),
+        };
+        if buf.is_empty() && between_messages {
+            return Ok(None);
         }
+        Err(eof("connection closed inside a message").into())
     }
 
     /// Bytes the frame being received still needs (at least 1).

@@ -11,7 +11,7 @@
 //! allocation of its own.
 
 use super::codec::{FrameDecoder, FrameEncoder, Inbound};
-use super::error::{eof, TransportError};
+use super::error::TransportError;
 use bytes::BytesMut;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
@@ -48,7 +48,7 @@ impl FrameReader {
         loop {
             match self.decoder.decode(&mut self.buf) {
                 Ok(Some(frame)) => {
-                    self.done = frame == Inbound::Close;
+                    self.done = matches!(frame, Inbound::Close);
                     return Ok(Some(frame));
                 }
                 Ok(None) => {}
@@ -60,10 +60,7 @@ impl FrameReader {
             let wanted = self.decoder.wanted();
             if read_more(&mut self.stream, &mut self.buf, wanted).await? == 0 {
                 self.done = true;
-                if self.buf.is_empty() && self.decoder.between_messages() {
-                    return Ok(None);
-                }
-                return Err(eof("connection closed inside a message").into());
+                return self.decoder.at_eof(&self.buf);
             }
         }
     }
