@@ -1,1 +1,34 @@
-//! Transports: RawSocket and WebSocket framing, driven over glommio streams.
+//! Transports: RawSocket and WebSocket framing, moving opaque WAMP frames
+//! (`Bytes`) between sockets and the router.
+//!
+//! - `rawsocket`, `websocket`: sans-IO handshakes and frame codecs (pure,
+//!   unit and property tested).
+//! - `accept` / `connect`: the glommio adapters. Both end with a
+//!   `FrameReader` and a `FrameWriter` owning two `dup`ed descriptors of the
+//!   same socket, so one task can read while another writes, without locks.
+//! - `blocking`: a small `std::net` client for tests.
+
+mod accept;
+pub mod blocking;
+mod codec;
+mod connect;
+mod error;
+pub mod rawsocket;
+mod stream;
+mod url;
+pub mod websocket;
+
+pub use accept::{accept, AcceptOptions, Handshake};
+pub use codec::{FrameEncoder, Inbound};
+pub use connect::connect;
+pub use error::{FrameError, Refusal, TransportError};
+pub use stream::{FrameReader, FrameWriter};
+
+/// Which framing a connection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// WAMP RawSocket (spec-digest 6.2).
+    RawSocket,
+    /// WebSocket with a `wamp.2.*` subprotocol (spec-digest 6.1).
+    WebSocket,
+}

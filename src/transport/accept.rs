@@ -1,0 +1,150 @@
+//! Server side: `accept` runs the opening handshake on a freshly accepted
+//! glommio stream. The first byte tells the transports apart (0x7F is
+//! RawSocket; anything else is taken for HTTP), so both can share a port.
+//! Handshake errors are answered on the wire before `accept` returns them.
+
+use super::codec::{FrameDecoder, FrameEncoder};
+use super::error::{eof, Refusal, TransportError};
+use super::rawsocket::{self, HelloError, MAGIC};
+use super::stream::{read_more, split, FrameReader, FrameWriter, Framing, READ_CHUNK};
+use super::websocket::{handshake, Role};
+use super::TransportKind;
+use crate::wire::Serializer;
+use bytes::{Buf, BytesMut};
+use futures_lite::AsyncWriteExt;
+use glommio::net::TcpStream;
+use std::net::Shutdown;
+
+/// What a listener accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptOptions {
+    /// Accept RawSocket clients.
+    pub rawsocket: bool,
+    /// Accept WebSocket clients.
+    pub websocket: bool,
+    /// The HTTP path of the WebSocket endpoint (e.g. `/ws`).
+    pub ws_path: String,
+    /// The largest message we accept (announced to RawSocket peers, rounded
+    /// down to a power of two, and enforced on every frame).
+    pub max_message_size: usize,
+}
+
+/// The outcome of a successful opening handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handshake {
+    /// RawSocket or WebSocket.
+    pub kind: TransportKind,
+    /// The negotiated serializer.
+    pub serializer: Serializer,
+    /// The largest message the peer accepts (WebSocket: `usize::MAX`).
+    pub peer_max_message_size: usize,
+}
+
+/// Runs the server side of the opening handshake on `stream` (TCP_NODELAY
+/// is switched on) and splits the connection into its two halves.
+///
+/// Timeouts are the caller's: drop the future to give up (the stream is
+/// owned by it and closed with it).
+pub async fn accept(
+    mut stream: TcpStream,
+    opts: &AcceptOptions,
+) -> Result<(Handshake, FrameReader, FrameWriter), TransportError> {
+    stream.set_nodelay(true)?;
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    if read_more(&mut stream, &mut buf, READ_CHUNK).await? == 0 {
+        return Err(eof("connection closed before the handshake").into());
+    }
+    let (handshake, buf) = match (buf.first() == Some(&MAGIC), opts) {
+        (
+            true,
+            AcceptOptions {
+                rawsocket: true, ..
+            },
+        ) => accept_rawsocket(&mut stream, buf, opts).await?,
+        (
+            false,
+            AcceptOptions {
+                websocket: true, ..
+            },
+        ) => accept_websocket(&mut stream, buf, opts).await?,
+        (true, _) => return Err(TransportError::Handshake("RawSocket is not enabled here")),
+        (false, _) => return Err(TransportError::Handshake("WebSocket is not enabled here")),
+    };
+    let framing = Framing {
+        decoder: FrameDecoder::new(handshake.kind, Role::Server, opts.max_message_size),
+        encoder: FrameEncoder::new(handshake.kind, handshake.serializer, Role::Server),
+        peer_max: handshake.peer_max_message_size,
+    };
+    let (reader, writer) = split(stream, buf, framing)?;
+    Ok((handshake, reader, writer))
+}
+
+async fn accept_rawsocket(
+    stream: &mut TcpStream,
+    mut buf: BytesMut,
+    opts: &AcceptOptions,
+) -> Result<(Handshake, BytesMut), TransportError> {
+    let hello = loop {
+        if let Some(&octets) = buf.first_chunk::<{ rawsocket::HEADER_LEN }>() {
+            break octets;
+        }
+        if read_more(stream, &mut buf, READ_CHUNK).await? == 0 {
+            return Err(eof("connection closed inside the RawSocket handshake").into());
+        }
+    };
+    buf.advance(rawsocket::HEADER_LEN);
+    match rawsocket::parse_hello(hello) {
+        Ok(hello) => {
+            let reply = rawsocket::accept_reply(hello.serializer, opts.max_message_size);
+            stream.write_all(&reply).await?;
+            let handshake = Handshake {
+                kind: TransportKind::RawSocket,
+                serializer: hello.serializer,
+                peer_max_message_size: hello.max_message_size,
+            };
+            Ok((handshake, buf))
+        }
+        Err(HelloError::Refuse(code)) => {
+            refuse(stream, &rawsocket::refuse_reply(code)).await;
+            Err(TransportError::Refused(Refusal::RawSocket(code.code())))
+        }
+        Err(HelloError::NotRawSocket) => Err(TransportError::Handshake("not RawSocket")),
+    }
+}
+
+async fn accept_websocket(
+    stream: &mut TcpStream,
+    mut buf: BytesMut,
+    opts: &AcceptOptions,
+) -> Result<(Handshake, BytesMut), TransportError> {
+    loop {
+        match handshake::parse_request(&buf, &opts.ws_path) {
+            Ok(Some(upgrade)) => {
+                stream.write_all(&upgrade.response).await?;
+                buf.advance(upgrade.head_len);
+                let handshake = Handshake {
+                    kind: TransportKind::WebSocket,
+                    serializer: upgrade.serializer,
+                    peer_max_message_size: usize::MAX,
+                };
+                return Ok((handshake, buf));
+            }
+            Ok(None) => {}
+            Err(rejection) => {
+                refuse(stream, &rejection.response()).await;
+                return Err(TransportError::Refused(Refusal::Http(rejection.status)));
+            }
+        }
+        if read_more(stream, &mut buf, READ_CHUNK).await? == 0 {
+            return Err(eof("connection closed inside the HTTP request").into());
+        }
+    }
+}
+
+/// Sends a refusal and the FIN after it, as far as the peer lets us (the
+/// connection is refused either way).
+async fn refuse(stream: &mut TcpStream, reply: &[u8]) {
+    if stream.write_all(reply).await.is_ok() {
+        let _ = stream.shutdown(Shutdown::Write).await;
+    }
+}

@@ -1,0 +1,182 @@
+//! A small blocking client on `std::net::TcpStream` for tests: connect with
+//! a timeout, send and receive WAMP message frames, answer pings, inject raw
+//! bytes for protocol-violation tests, and report refused handshakes.
+
+use super::codec::{FrameDecoder, FrameEncoder, Inbound};
+use super::connect::ClientHandshake;
+use super::error::{eof, Refusal, TransportError};
+use super::stream::{read_more_blocking, READ_CHUNK};
+use super::url;
+use crate::wire::Serializer;
+use bytes::{Bytes, BytesMut};
+use std::io::{self, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+/// The receive limit a client announces unless told otherwise (16 MiB).
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 24;
+
+/// A blocking RawSocket or WebSocket client. Every read and write is bound
+/// by the timeout given to `connect`.
+#[derive(Debug)]
+pub struct Client {
+    stream: TcpStream,
+    buf: BytesMut,
+    decoder: FrameDecoder,
+    encoder: FrameEncoder,
+    out: BytesMut,
+    peer_max: usize,
+}
+
+impl Client {
+    /// Connects to `url` (`ws://host:port/path`, `rs://` or `tcp://`) and
+    /// completes the handshake, announcing a 16 MiB receive limit.
+    pub fn connect(
+        url: &str,
+        serializer: Serializer,
+        timeout: Duration,
+    ) -> Result<Client, TransportError> {
+        Client::connect_with_limit(url, serializer, timeout, DEFAULT_MAX_MESSAGE_SIZE)
+    }
+
+    /// `connect`, announcing (and enforcing) `max_message_size`.
+    pub fn connect_with_limit(
+        url: &str,
+        serializer: Serializer,
+        timeout: Duration,
+        max_message_size: usize,
+    ) -> Result<Client, TransportError> {
+        let target = url::parse(url)?;
+        let mut stream = TcpStream::connect_timeout(&url::resolve(target.authority)?, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        stream.set_nodelay(true)?;
+        let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
+        stream.write_all(&request)?;
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        let peer_max = loop {
+            if let Some(peer_max) = handshake.receive(&mut buf)? {
+                break peer_max;
+            }
+            if read_more_blocking(&mut stream, &mut buf, READ_CHUNK)? == 0 {
+                return Err(eof("connection closed during the handshake").into());
+            }
+        };
+        let framing = handshake.framing(max_message_size, peer_max);
+        Ok(Client {
+            stream,
+            buf,
+            decoder: framing.decoder,
+            encoder: framing.encoder,
+            out: BytesMut::new(),
+            peer_max,
+        })
+    }
+
+    /// Connects expecting a refusal: the RawSocket error code or HTTP
+    /// status the server answered with. An accepted handshake is an error.
+    pub fn handshake_error(
+        url: &str,
+        serializer: Serializer,
+        timeout: Duration,
+    ) -> Result<Refusal, TransportError> {
+        match Client::connect(url, serializer, timeout) {
+            Ok(_) => Err(TransportError::Handshake("the handshake was accepted")),
+            Err(TransportError::Refused(r)) => Ok(r),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The largest message the server accepts.
+    pub fn peer_max_message_size(&self) -> usize {
+        self.peer_max
+    }
+
+    /// Sends one WAMP message.
+    pub fn send(&mut self, payload: &[u8]) -> io::Result<()> {
+        let encoder = self.encoder;
+        self.write_with(|out| encoder.message(out, payload))
+    }
+
+    /// Sends a ping.
+    pub fn ping(&mut self, payload: &[u8]) -> io::Result<()> {
+        let encoder = self.encoder;
+        self.write_with(|out| encoder.ping(out, payload))
+    }
+
+    /// Sends bytes as they are (for protocol-violation tests).
+    pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// The next WAMP message. Pings are answered and pongs skipped; a close
+    /// frame, EOF, a framing error or the timeout is an error.
+    pub fn recv(&mut self) -> io::Result<Bytes> {
+        loop {
+            match self.recv_frame()? {
+                Some(Inbound::Message(m)) => return Ok(m),
+                Some(Inbound::Ping(p)) => {
+                    let encoder = self.encoder;
+                    self.write_with(|out| encoder.pong(out, &p))?;
+                }
+                Some(Inbound::Pong(_)) => {}
+                Some(Inbound::Close) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "the server sent a close frame",
+                    ))
+                }
+                None => return Err(eof("the server closed the connection")),
+            }
+        }
+    }
+
+    /// The next frame of any kind, unanswered. `Ok(None)`: clean EOF.
+    pub fn recv_frame(&mut self) -> io::Result<Option<Inbound>> {
+        loop {
+            if let Some(frame) = self
+                .decoder
+                .decode(&mut self.buf)
+                .map_err(TransportError::from)?
+            {
+                return Ok(Some(frame));
+            }
+            let wanted = self.decoder.wanted();
+            if read_more_blocking(&mut self.stream, &mut self.buf, wanted)? == 0 {
+                return Ok(self.decoder.at_eof(&self.buf)?);
+            }
+        }
+    }
+
+    /// Closes: sends a close frame (1000) on WebSocket, shuts down our
+    /// sending side, then waits for the server's close frame or EOF.
+    pub fn close(&mut self) -> io::Result<()> {
+        let encoder = self.encoder;
+        self.write_with(|out| {
+            encoder.close(out, 1000, "");
+            true
+        })?;
+        match self.stream.shutdown(Shutdown::Write) {
+            Err(e) if e.kind() != io::ErrorKind::NotConnected => return Err(e),
+            _ => {}
+        }
+        while let Ok(Some(frame)) = self.recv_frame() {
+            if frame == Inbound::Close {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes with `f` into the scratch buffer and writes it out.
+    fn write_with(&mut self, f: impl FnOnce(&mut BytesMut) -> bool) -> io::Result<()> {
+        self.out.clear();
+        if !f(&mut self.out) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "payload cannot be framed",
+            ));
+        }
+        self.stream.write_all(&self.out)
+    }
+}

@@ -1,0 +1,108 @@
+//! Client side: `connect` opens a RawSocket or WebSocket connection on
+//! glommio (for the load generator and tests). `ClientHandshake` is the
+//! sans-IO client handshake shared with the blocking client.
+
+use super::codec::{FrameDecoder, FrameEncoder};
+use super::error::{eof, TransportError};
+use super::rawsocket;
+use super::stream::{read_more, split, FrameReader, FrameWriter, Framing, READ_CHUNK};
+use super::url::{self, Target};
+use super::websocket::{handshake, Role};
+use super::TransportKind;
+use crate::wire::Serializer;
+use bytes::{Buf, BytesMut};
+use futures_lite::AsyncWriteExt;
+use glommio::net::TcpStream;
+
+/// Connects to `url` (`ws://host:port/path`, `rs://host:port` or
+/// `tcp://host:port`) asking for `serializer` and announcing that we accept
+/// messages up to `max_message_size` bytes (also enforced on receive).
+/// TCP_NODELAY is switched on.
+pub async fn connect(
+    url: &str,
+    serializer: Serializer,
+    max_message_size: usize,
+) -> Result<(FrameReader, FrameWriter), TransportError> {
+    let target = url::parse(url)?;
+    let mut stream = TcpStream::connect(url::resolve(target.authority)?).await?;
+    stream.set_nodelay(true)?;
+    let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
+    stream.write_all(&request).await?;
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let peer_max = loop {
+        if let Some(peer_max) = handshake.receive(&mut buf)? {
+            break peer_max;
+        }
+        if read_more(&mut stream, &mut buf, READ_CHUNK).await? == 0 {
+            return Err(eof("connection closed during the handshake").into());
+        }
+    };
+    let (reader, writer) = split(stream, buf, handshake.framing(max_message_size, peer_max))?;
+    Ok((reader, writer))
+}
+
+/// The client's side of either opening handshake.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientHandshake {
+    kind: TransportKind,
+    serializer: Serializer,
+    /// The `Sec-WebSocket-Key` sent (WebSocket only).
+    key: String,
+}
+
+impl ClientHandshake {
+    /// Starts a handshake with `target`: returns it and the bytes to send.
+    pub(crate) fn start(
+        target: &Target<'_>,
+        serializer: Serializer,
+        max_message_size: usize,
+    ) -> (Self, Vec<u8>) {
+        let (request, key) = match target.kind {
+            TransportKind::RawSocket => (
+                rawsocket::client_hello(serializer, max_message_size).to_vec(),
+                String::new(),
+            ),
+            TransportKind::WebSocket => {
+                handshake::client_request(target.authority, target.path, serializer)
+            }
+        };
+        let hs = ClientHandshake {
+            kind: target.kind,
+            serializer,
+            key,
+        };
+        (hs, request)
+    }
+
+    /// Looks for the complete reply at the front of `buf`; when it is there,
+    /// removes it and returns the peer's receive limit (`usize::MAX` for
+    /// WebSocket). `Ok(None)`: read more.
+    pub(crate) fn receive(&self, buf: &mut BytesMut) -> Result<Option<usize>, TransportError> {
+        match self.kind {
+            TransportKind::RawSocket => {
+                let Some(&octets) = buf.first_chunk::<{ rawsocket::HEADER_LEN }>() else {
+                    return Ok(None);
+                };
+                let peer_max = rawsocket::parse_reply(octets, self.serializer)?;
+                buf.advance(rawsocket::HEADER_LEN);
+                Ok(Some(peer_max))
+            }
+            TransportKind::WebSocket => {
+                let Some(n) = handshake::check_response(buf, &self.key, self.serializer)? else {
+                    return Ok(None);
+                };
+                buf.advance(n);
+                Ok(Some(usize::MAX))
+            }
+        }
+    }
+
+    /// The client-role codecs for the established connection.
+    pub(crate) fn framing(&self, max_message_size: usize, peer_max: usize) -> Framing {
+        Framing {
+            decoder: FrameDecoder::new(self.kind, Role::Client, max_message_size),
+            encoder: FrameEncoder::new(self.kind, self.serializer, Role::Client),
+            peer_max,
+        }
+    }
+}

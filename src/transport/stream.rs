@@ -1,0 +1,235 @@
+//! `FrameReader` and `FrameWriter`: the two halves of an established
+//! connection on glommio.
+//!
+//! Concurrency: the socket descriptor is `dup`ed and each half owns its own
+//! glommio `TcpStream` over the same socket, so a reader task and a writer
+//! task can await at the same time without sharing anything (no lock, no
+//! `RefCell`). The socket closes once both halves are dropped.
+//!
+//! The reader reads into one reusable `BytesMut`; every frame it yields is
+//! split off that buffer (`split_to().freeze()`), so a message costs no
+//! allocation of its own.
+
+use super::codec::{FrameDecoder, FrameEncoder, Inbound};
+use super::error::TransportError;
+use bytes::BytesMut;
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+use std::io::{self, Read};
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd};
+
+/// Initial size of a read buffer, and the least a read asks for.
+pub(crate) const READ_CHUNK: usize = 8 * 1024;
+/// The most one read asks for (and zero-fills), even for a larger frame.
+const MAX_READ: usize = 64 * 1024;
+/// The most reserved ahead for a frame's body: beyond it, the buffer grows
+/// (doubling) as data arrives, so memory follows bytes received, not the
+/// length a header announces.
+const MAX_RESERVE: usize = 1 << 20;
+
+/// The reading half: yields whole messages and control frames.
+#[derive(Debug)]
+pub struct FrameReader {
+    stream: TcpStream,
+    buf: BytesMut,
+    decoder: FrameDecoder,
+    done: bool,
+}
+
+impl FrameReader {
+    /// The next message or control frame. `Ok(None)`: the peer closed the
+    /// TCP connection cleanly between frames (and after `Inbound::Close` or
+    /// an error). Cancel-safe: dropping the future loses no data.
+    pub async fn next(&mut self) -> Result<Option<Inbound>, TransportError> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            match self.decoder.decode(&mut self.buf) {
+                Ok(Some(frame)) => {
+                    self.done = matches!(frame, Inbound::Close);
+                    return Ok(Some(frame));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.done = true;
+                    return Err(e.into());
+                }
+            }
+            let wanted = self.decoder.wanted();
+            if read_more(&mut self.stream, &mut self.buf, wanted).await? == 0 {
+                self.done = true;
+                return self.decoder.at_eof(&self.buf);
+            }
+        }
+    }
+}
+
+/// The writing half: frames are appended to caller buffers with the
+/// `encoder()` and written with `write_all`.
+#[derive(Debug)]
+pub struct FrameWriter {
+    stream: TcpStream,
+    encoder: FrameEncoder,
+    peer_max: usize,
+}
+
+impl FrameWriter {
+    /// The encoder for this connection's framing.
+    pub fn encoder(&self) -> FrameEncoder {
+        self.encoder
+    }
+
+    /// The largest message the peer accepts (RawSocket: from its handshake;
+    /// WebSocket announces none: `usize::MAX`).
+    pub fn peer_max_message_size(&self) -> usize {
+        self.peer_max
+    }
+
+    /// Writes all of `buf` (typically many encoded frames). Not cancel-safe:
+    /// a dropped write may have sent part of `buf`.
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.stream.write_all(buf).await
+    }
+
+    /// Shuts down the sending direction (FIN). The reader still sees what
+    /// the peer sends until it closes its side.
+    pub async fn shutdown(&mut self) {
+        // Errors (e.g. the peer already reset) leave nothing to do.
+        let _ = self.stream.shutdown(Shutdown::Write).await;
+    }
+}
+
+/// What `split` needs besides the stream.
+pub(crate) struct Framing {
+    pub(crate) decoder: FrameDecoder,
+    pub(crate) encoder: FrameEncoder,
+    pub(crate) peer_max: usize,
+}
+
+/// Splits an established connection into its two halves. `buf` holds bytes
+/// already read past the handshake.
+pub(crate) fn split(
+    stream: TcpStream,
+    buf: BytesMut,
+    framing: Framing,
+) -> io::Result<(FrameReader, FrameWriter)> {
+    let writer = FrameWriter {
+        stream: dup(&stream)?,
+        encoder: framing.encoder,
+        peer_max: framing.peer_max,
+    };
+    let reader = FrameReader {
+        stream,
+        buf,
+        decoder: framing.decoder,
+        done: false,
+    };
+    Ok((reader, writer))
+}
+
+/// A second glommio stream over a duplicate of `stream`'s descriptor.
+fn dup(stream: &TcpStream) -> io::Result<TcpStream> {
+    // SAFETY: the descriptor belongs to `stream`, which outlives the borrow.
+    let fd = unsafe { BorrowedFd::borrow_raw(stream.as_raw_fd()) };
+    let owned = fd.try_clone_to_owned()?;
+    // SAFETY: `owned` is an open socket descriptor just duplicated for us;
+    // its ownership passes to the new stream, which closes it on drop.
+    Ok(unsafe { TcpStream::from_raw_fd(owned.into_raw_fd()) })
+}
+
+/// Reads more bytes onto the end of `buf` for a frame that still needs
+/// `wanted` bytes (the decoder has checked that against the size limit);
+/// returns how many (0: EOF). Cancel-safe: if the future is dropped, `buf`
+/// is unchanged.
+pub(crate) async fn read_more<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut BytesMut,
+    wanted: usize,
+) -> io::Result<usize> {
+    let mut fill = Fill::new(buf, wanted);
+    let n = r.read(fill.spare()).await?;
+    fill.commit(n);
+    Ok(n)
+}
+
+/// `read_more` for blocking readers.
+pub(crate) fn read_more_blocking<R: Read>(
+    r: &mut R,
+    buf: &mut BytesMut,
+    wanted: usize,
+) -> io::Result<usize> {
+    let mut fill = Fill::new(buf, wanted);
+    let n = r.read(fill.spare())?;
+    fill.commit(n);
+    Ok(n)
+}
+
+/// Zero-filled room at the end of a buffer for one read; whatever was not
+/// filled is cut off again when the `Fill` is dropped, however that happens.
+struct Fill<'a> {
+    buf: &'a mut BytesMut,
+    keep: usize,
+}
+
+impl<'a> Fill<'a> {
+    /// Reserves room for the rest of the frame (up to `MAX_RESERVE`) but
+    /// zero-fills only what one read may fill.
+    fn new(buf: &'a mut BytesMut, wanted: usize) -> Self {
+        let keep = buf.len();
+        buf.reserve(wanted.clamp(READ_CHUNK, MAX_RESERVE));
+        buf.resize(keep + wanted.clamp(READ_CHUNK, MAX_READ), 0);
+        Fill { buf, keep }
+    }
+
+    fn spare(&mut self) -> &mut [u8] {
+        &mut self.buf[self.keep..]
+    }
+
+    fn commit(&mut self, n: usize) {
+        self.keep += n;
+    }
+}
+
+impl Drop for Fill<'_> {
+    fn drop(&mut self) {
+        self.buf.truncate(self.keep);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Yields its chunks one per read, then fails.
+    struct Chunks(Vec<&'static [u8]>);
+
+    impl Read for Chunks {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::ErrorKind::ConnectionReset.into());
+            }
+            let c = self.0.remove(0);
+            buf[..c.len()].copy_from_slice(c);
+            Ok(c.len())
+        }
+    }
+
+    #[test]
+    fn reads_append_exactly_what_arrived_and_failures_leave_the_buffer_alone() {
+        let mut r = Chunks(vec![b"abc", b"", b"de"]);
+        let mut buf = BytesMut::from(&b"x"[..]);
+        assert_eq!(read_more_blocking(&mut r, &mut buf, 1).unwrap(), 3);
+        assert_eq!(read_more_blocking(&mut r, &mut buf, 1 << 30).unwrap(), 0);
+        assert_eq!(read_more_blocking(&mut r, &mut buf, 5).unwrap(), 2);
+        assert_eq!(&buf[..], b"xabcde");
+        assert!(read_more_blocking(&mut r, &mut buf, 5).is_err());
+        assert_eq!(&buf[..], b"xabcde");
+        assert!(
+            buf.capacity() <= MAX_RESERVE + MAX_READ + 16,
+            "reservation is bounded"
+        );
+    }
+}
