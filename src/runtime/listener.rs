@@ -82,7 +82,9 @@ pub async fn run_shard(start: ShardStart) {
 async fn run_accept(listener: TcpListener, ctx: Rc<ConnectionContext>) {
     loop {
         match listener.accept().await {
-            Ok(stream) => glommio::spawn_local(run_connection(ctx.clone(), stream)).detach(),
+            Ok(stream) => {
+                glommio::spawn_local(run_connection(ctx.clone(), stream)).detach();
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
                 glommio::timer::sleep(Duration::from_millis(10)).await;

@@ -228,15 +228,20 @@ async fn run_liveness(outbound: Rc<Outbound>, last_seen: Rc<Cell<Instant>>, ever
 /// Writes everything queued, one write per batch, until the queue closes.
 async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer: Serializer) {
     let enc = writer.encoder();
+    let peer_max = writer.peer_max_message_size();
     let mut batch = Vec::new();
     let mut buf = BytesMut::with_capacity(16 * 1024);
     while outbound.next_batch(&mut batch).await {
         buf.clear();
         for f in batch.drain(..) {
-            match f {
-                OutFrame::Message(m) => enc.message(&mut buf, &m),
-                OutFrame::Ping(p) => enc.ping(&mut buf, &p),
-                OutFrame::Pong(p) => enc.pong(&mut buf, &p),
+            let framed = match &f {
+                OutFrame::Message(m) if m.len() > peer_max => false,
+                OutFrame::Message(m) => enc.message(&mut buf, m),
+                OutFrame::Ping(p) => enc.ping(&mut buf, p),
+                OutFrame::Pong(p) => enc.pong(&mut buf, p),
+            };
+            if !framed {
+                tracing::warn!(len = f.len(), peer_max, "frame too large for the peer; not sent");
             }
         }
         if writer.write_all(&buf).await.is_err() {

@@ -50,7 +50,8 @@ pub enum OutFrame {
 }
 
 impl OutFrame {
-    fn len(&self) -> usize {
+    /// The frame's payload length.
+    pub fn len(&self) -> usize {
         match self {
             OutFrame::Message(b) | OutFrame::Ping(b) | OutFrame::Pong(b) => b.len(),
         }
@@ -85,6 +86,7 @@ impl Outbound {
                 bytes: 0,
                 closing: None,
                 waker: None,
+                close_waker: None,
             }),
             budget,
             policy,
