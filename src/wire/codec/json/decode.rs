@@ -6,10 +6,7 @@
 //! keep the position of their first occurrence and the last value, as in
 //! Python's `json`.
 
-use super::scan::{
-    enter, escape, first_special, Cursor, BAD_LIST, BAD_NUMBER, BAD_OBJECT, BAD_STRING, BAD_UTF8,
-    BAD_VALUE, TRUNCATED,
-};
+use super::scan::{enter, escape, first_special, Cursor, Error, Result};
 use crate::wire::error::DecodeError;
 use crate::wire::text::Text;
 use crate::wire::value::{Dict, Value};
@@ -20,7 +17,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 /// Decodes one JSON value (whitespace around it allowed).
-pub(super) fn read_value(elem: &[u8]) -> Result<Value, DecodeError> {
+pub(super) fn read_value(elem: &[u8]) -> std::result::Result<Value, DecodeError> {
     let mut c = Cursor::new(elem);
     c.ws();
     let v = c.value(0)?;
@@ -29,7 +26,7 @@ pub(super) fn read_value(elem: &[u8]) -> Result<Value, DecodeError> {
 }
 
 /// Decodes a JSON object (`Ok(None)` when the element is another value).
-pub(super) fn read_dict(elem: &[u8]) -> Result<Option<Dict>, DecodeError> {
+pub(super) fn read_dict(elem: &[u8]) -> std::result::Result<Option<Dict>, DecodeError> {
     if elem == b"{}" {
         return Ok(Some(Dict::new()));
     }
@@ -46,12 +43,12 @@ pub(super) fn read_dict(elem: &[u8]) -> Result<Option<Dict>, DecodeError> {
 /// Unescapes the contents of a JSON string (between the quotes). Fails on
 /// bad escapes, lone surrogates, unescaped quotes or control characters,
 /// and invalid UTF-8.
-pub(super) fn unescape(body: &[u8]) -> Result<String, DecodeError> {
+pub(super) fn unescape(body: &[u8]) -> Result<String> {
     let mut out = Vec::with_capacity(body.len());
     let mut i = 0;
     loop {
         let j = first_special(body, i);
-        out.extend_from_slice(body.get(i..j).ok_or(BAD_STRING)?);
+        out.extend_from_slice(body.get(i..j).ok_or(Error::BadString)?);
         match body.get(j) {
             None => break,
             Some(b'\\') => {
@@ -59,28 +56,36 @@ pub(super) fn unescape(body: &[u8]) -> Result<String, DecodeError> {
                 out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
                 i = next;
             }
-            Some(_) => return Err(BAD_STRING),
+            Some(_) => return Err(Error::BadString),
         }
     }
-    String::from_utf8(out).map_err(|_| BAD_UTF8)
+    String::from_utf8(out).map_err(|_| Error::BadUtf8)
 }
 
 /// The decoded contents of the string whose body is `b[body]`.
-fn string_at(b: &[u8], body: Range<usize>, escaped: bool) -> Result<Text, DecodeError> {
-    let raw = b.get(body).ok_or(BAD_STRING)?;
+fn string_at(b: &[u8], body: Range<usize>, escaped: bool) -> Result<Text> {
+    let raw = b.get(body).ok_or(Error::BadString)?;
     if escaped {
         unescape(raw).map(Text::from)
     } else {
         std::str::from_utf8(raw)
             .map(known_key)
-            .map_err(|_| BAD_UTF8)
+            .map_err(|_| Error::BadUtf8)
     }
 }
 
 /// A static `Text` for common WAMP Options/Details keys (no allocation),
 /// otherwise a copy.
 fn known_key(s: &str) -> Text {
-    const KEYS: &[&str] = &[
+    macro_rules! keys {
+        ($($k:literal),* $(,)?) => {
+            match s {
+                $($k => Text::from_static($k),)*
+                other => Text::from(other),
+            }
+        };
+    }
+    keys!(
         "acknowledge",
         "exclude_me",
         "exclude",
@@ -111,11 +116,7 @@ fn known_key(s: &str) -> Text {
         "enc_algo",
         "enc_serializer",
         "enc_key",
-    ];
-    match KEYS.iter().find(|k| **k == s) {
-        Some(k) => Text::from_static(k),
-        None => Text::from(s),
-    }
+    )
 }
 
 /// Parses a run of ASCII digits into a `u64` (`None`: not digits, a
@@ -133,8 +134,8 @@ pub(super) fn parse_u64(digits: &[u8]) -> Option<u64> {
 
 impl Cursor<'_> {
     /// One value at `pos`, nested inside `depth` containers.
-    fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
-        match self.peek().ok_or(TRUNCATED)? {
+    fn value(&mut self, depth: usize) -> Result<Value> {
+        match self.peek().ok_or(Error::Truncated)? {
             b'"' => self.string_value(),
             b'[' => self.list(enter(depth)?).map(Value::List),
             b'{' => self.object(enter(depth)?).map(Value::Dict),
@@ -142,18 +143,18 @@ impl Cursor<'_> {
             b't' => self.literal(b"true").map(|()| Value::Bool(true)),
             b'f' => self.literal(b"false").map(|()| Value::Bool(false)),
             b'n' => self.literal(b"null").map(|()| Value::Null),
-            _ => Err(BAD_VALUE),
+            _ => Err(Error::BadValue),
         }
     }
 
-    fn string_value(&mut self) -> Result<Value, DecodeError> {
+    fn string_value(&mut self) -> Result<Value> {
         let start = self.pos + 1;
         let escaped = self.string()?;
-        let raw = self.b.get(start..self.pos - 1).ok_or(BAD_STRING)?;
+        let raw = self.b.get(start..self.pos - 1).ok_or(Error::BadString)?;
         if !escaped {
             return std::str::from_utf8(raw)
                 .map(|s| Value::Str(Text::from(s)))
-                .map_err(|_| BAD_UTF8);
+                .map_err(|_| Error::BadUtf8);
         }
         let s = unescape(raw)?;
         if let Some(b64) = s.strip_prefix('\0') {
@@ -164,10 +165,10 @@ impl Cursor<'_> {
         Ok(Value::Str(Text::from(s)))
     }
 
-    fn number_value(&mut self) -> Result<Value, DecodeError> {
+    fn number_value(&mut self) -> Result<Value> {
         let start = self.pos;
         let int = self.number()?;
-        let s = self.b.get(start..self.pos).ok_or(BAD_NUMBER)?;
+        let s = self.b.get(start..self.pos).ok_or(Error::BadNumber)?;
         if int {
             match s.split_first() {
                 Some((b'-', digits)) => {
@@ -187,14 +188,14 @@ impl Cursor<'_> {
             }
         }
         // Fractions, exponents and integers too large for 64 bits.
-        let text = std::str::from_utf8(s).map_err(|_| BAD_NUMBER)?;
+        let text = std::str::from_utf8(s).map_err(|_| Error::BadNumber)?;
         text.parse::<f64>()
             .map(Value::Float)
-            .map_err(|_| BAD_NUMBER)
+            .map_err(|_| Error::BadNumber)
     }
 
     /// A list at `pos`, itself at nesting level `depth`.
-    fn list(&mut self, depth: usize) -> Result<Vec<Value>, DecodeError> {
+    fn list(&mut self, depth: usize) -> Result<Vec<Value>> {
         self.pos += 1;
         self.ws();
         let mut items = Vec::new();
@@ -207,13 +208,13 @@ impl Cursor<'_> {
             match self.next_token()? {
                 b',' => self.ws(),
                 b']' => return Ok(items),
-                _ => return Err(BAD_LIST),
+                _ => return Err(Error::BadList),
             }
         }
     }
 
     /// An object at `pos`, itself at nesting level `depth`.
-    fn object(&mut self, depth: usize) -> Result<Dict, DecodeError> {
+    fn object(&mut self, depth: usize) -> Result<Dict> {
         self.pos += 1;
         self.ws();
         let mut entries = Vec::new();
@@ -229,7 +230,7 @@ impl Cursor<'_> {
             match self.next_token()? {
                 b',' => self.ws(),
                 b'}' => return Ok(dedup(entries)),
-                _ => return Err(BAD_OBJECT),
+                _ => return Err(Error::BadObject),
             }
         }
     }

@@ -603,3 +603,55 @@ fn json_frames(sample: &serde_json::Value) -> Vec<Vec<u8>> {
 fn hex_str(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+#[test]
+fn nested_payload_structure() {
+    for ok in [
+        r#"[16,1,{},"t",[[],[{}],{"x":{"y":[]}},{ "a" : [ 1 , { } ] }]]"#,
+        r#"[16,1,{},"t",[],{"a":{"b":{"c":[null,true,false,-0.5e-3,"\\"]}}}]"#,
+    ] {
+        assert!(decode(Serializer::Json, ok.into()).is_ok(), "{ok}");
+    }
+    for bad in [
+        r#"[16,1,{},"t",[{"a":[1,2}]]]"#,
+        r#"[16,1,{},"t",[{"a":1]}]"#,
+        r#"[16,1,{},"t",[1],{"a" 1}]"#,
+        r#"[16,1,{},"t",[1],{"a":1,}]"#,
+        r#"[16,1,{},"t",[1],{"a":1,"b"}]"#,
+        r#"[16,1,{},"t",[1],{"a":1 "b":2}]"#,
+        r#"[16,1,{},"t",[[1] [2]]]"#,
+        r#"[16,1,{},"t",[[1],]]"#,
+        r#"[16,1,{},"t",[{]]"#,
+    ] {
+        assert!(is_malformed(decode(Serializer::Json, bad.into())), "{bad}");
+    }
+    let deep = format!("[16,1,{{}},\"t\",{}]", nested("{\"a\":", "}", MAX_DEPTH));
+    assert_eq!(
+        decode(Serializer::Json, deep.into()).err(),
+        Some(DecodeError::TooDeep(MAX_DEPTH))
+    );
+}
+
+/// Accepts exactly what serde_json accepts (apart from numbers out of the
+/// f64 range, which we keep as infinities).
+fn agrees_with_serde_json(s: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+    let theirs = serde_json::from_str::<serde_json::Value>(s);
+    if matches!(&theirs, Err(e) if e.to_string().contains("number out of range")) {
+        return Ok(());
+    }
+    let ours = Json::read_value(s.as_bytes());
+    proptest::prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{:?}: {:?}", s, ours);
+    let is_list = matches!(theirs, Ok(serde_json::Value::Array(_)));
+    proptest::prop_assert_eq!(Json::split(s.as_bytes()).is_ok(), is_list, "{:?}", s);
+    Ok(())
+}
+
+proptest::proptest! {
+    #[test]
+    fn differential_against_serde_json(s in r#"[\[\]{}",:0-9a-fnrtuelsE.+\- \\]{0,24}"#) {
+        agrees_with_serde_json(&s)?;
+        agrees_with_serde_json(&format!("[{s}]"))?;
+        agrees_with_serde_json(&format!("[\"{s}\"]"))?;
+        agrees_with_serde_json(&format!("{{\"{s}\":[{s}]}}"))?;
+    }
+}
