@@ -13,7 +13,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,13 +28,21 @@ pub struct ShardStart {
     pub mesh: MeshEnds,
     pub stop: Arc<AtomicBool>,
     pub ready: Sender<Bound>,
+    /// For shards other than 0: the addresses shard 0 bound (ports resolved).
+    pub addresses: Option<Receiver<(Option<SocketAddr>, Option<SocketAddr>)>>,
 }
 
 /// The shard's main future.
 pub async fn run_shard(start: ShardStart) {
-    let opts = start.opts;
+    let mut opts = start.opts;
     let shard = Rc::new(RefCell::new(Shard::new(start.shard, start.nr_shards, opts.settings.clone())));
     mesh::start(shard.clone(), start.mesh).await;
+    if let Some(rx) = &start.addresses {
+        // Blocks this thread briefly at start-up, after the mesh connected.
+        let Ok((ws, rs)) = rx.recv() else { return };
+        set_address(&mut opts.websocket, ws);
+        set_address(&mut opts.rawsocket, rs);
+    }
     let live = Rc::new(Cell::new(0usize));
     let per_shard_max = opts.max_sessions.div_ceil(start.nr_shards);
     let mut bound = (None, None);
@@ -75,6 +83,12 @@ pub async fn run_shard(start: ShardStart) {
     let deadline = Instant::now() + opts.shutdown_grace;
     while live.get() > 0 && Instant::now() < deadline {
         glommio::timer::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn set_address(l: &mut Option<super::ListenerOptions>, addr: Option<SocketAddr>) {
+    if let (Some(l), Some(a)) = (l.as_mut(), addr) {
+        l.address = a;
     }
 }
 

@@ -122,14 +122,21 @@ impl Drop for Running {
 pub fn start(opts: RouterOptions) -> io::Result<Running> {
     let n = opts.shards.clamp(1, 64);
     let stop = Arc::new(AtomicBool::new(false));
-    let mut ends = mesh::build(n, opts.mesh_capacity).into_iter();
     let mut threads = Vec::with_capacity(n);
-    let mut resolved = opts.clone();
-    let mut addrs = (None, None);
-    for shard in 0..n {
-        let Some(mesh_ends) = ends.next() else { break };
+    let mut readies = Vec::with_capacity(n);
+    let mut address_txs = Vec::with_capacity(n);
+    for (shard, mesh_ends) in mesh::build(n, opts.mesh_capacity).into_iter().enumerate() {
         let (ready_tx, ready_rx) = mpsc::channel();
-        let ctx = listener::ShardStart { shard, nr_shards: n, opts: resolved.clone(), mesh: mesh_ends, stop: stop.clone(), ready: ready_tx };
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let ctx = listener::ShardStart {
+            shard,
+            nr_shards: n,
+            opts: opts.clone(),
+            mesh: mesh_ends,
+            stop: stop.clone(),
+            ready: ready_tx,
+            addresses: (shard > 0).then_some(addr_rx),
+        };
         let placement = if opts.pinned { Placement::Fixed(shard % num_cpus()) } else { Placement::Unbound };
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("shard-{shard}"))
@@ -139,14 +146,19 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
         threads.push(std::thread::spawn(move || {
             let _ = handle.join();
         }));
-        let bound = ready_rx.recv().map_err(|_| io::Error::other("shard failed to start"))??;
-        if shard == 0 {
-            addrs = bound;
-            set_address(&mut resolved.websocket, addrs.0);
-            set_address(&mut resolved.rawsocket, addrs.1);
-        }
+        readies.push(ready_rx);
+        address_txs.push(addr_tx);
     }
-    Ok(Running { websocket: addrs.0, rawsocket: addrs.1, stop, threads })
+    let not_started = || io::Error::other("a shard failed to start");
+    // Shard 0 resolves port 0 to real ports; the others bind the same ones.
+    let bound = readies[0].recv().map_err(|_| not_started())??;
+    for tx in &address_txs[1..] {
+        tx.send(bound).map_err(|_| not_started())?;
+    }
+    for ready in &readies[1..] {
+        ready.recv().map_err(|_| not_started())??;
+    }
+    Ok(Running { websocket: bound.0, rawsocket: bound.1, stop, threads })
 }
 
 /// What a WebSocket listener accepts.
@@ -157,12 +169,6 @@ pub(crate) fn websocket_accept(path: &str, max_message_size: usize) -> AcceptOpt
 /// What a RawSocket listener accepts.
 pub(crate) fn rawsocket_accept(max_message_size: usize) -> AcceptOptions {
     AcceptOptions { rawsocket: true, websocket: false, ws_path: String::new(), max_message_size }
-}
-
-fn set_address(l: &mut Option<ListenerOptions>, addr: Option<SocketAddr>) {
-    if let (Some(l), Some(a)) = (l.as_mut(), addr) {
-        l.address = a;
-    }
 }
 
 fn num_cpus() -> usize {

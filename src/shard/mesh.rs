@@ -128,17 +128,25 @@ pub fn build(n: usize, capacity: usize) -> Vec<MeshEnds> {
 }
 
 /// Starts the flusher and the inbox tasks of a shard on the current executor.
+/// Every endpoint connects concurrently: a glommio shared channel connects
+/// only once both of its ends do, on both shards.
 pub async fn start(shard: Rc<RefCell<Shard>>, ends: MeshEnds) {
-    let mut bells = Vec::new();
-    for b in ends.bells_out {
-        bells.push(match b {
-            Some(b) => Some(b.connect().await),
+    for (rx, bell) in ends.receivers {
+        let shard = shard.clone();
+        glommio::spawn_local(async move {
+            let bell = bell.connect().await;
+            run_inbox(shard, rx, bell).await
+        })
+        .detach();
+    }
+    let connecting: Vec<_> =
+        ends.bells_out.into_iter().map(|b| b.map(|b| glommio::spawn_local(b.connect()))).collect();
+    let mut bells = Vec::with_capacity(connecting.len());
+    for task in connecting {
+        bells.push(match task {
+            Some(t) => Some(t.await),
             None => None,
         });
-    }
-    for (rx, bell) in ends.receivers {
-        let bell = bell.connect().await;
-        glommio::spawn_local(run_inbox(shard.clone(), rx, bell)).detach();
     }
     let notify = shard.borrow().mesh.notifier();
     glommio::spawn_local(run_flusher(shard, ends.senders, bells, notify)).detach();

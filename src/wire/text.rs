@@ -5,8 +5,15 @@ use bytes::Bytes;
 use std::fmt;
 
 /// An immutable, cheaply clonable UTF-8 string (often a slice of a received frame).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Text(Bytes);
+
+/// Hashes like `str`, so maps keyed by `Text` can be queried with `&str`.
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
 
 impl Text {
     /// Wraps bytes after checking they are UTF-8.
@@ -83,5 +90,18 @@ impl fmt::Debug for Text {
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn maps_keyed_by_text_are_found_by_str() {
+        let mut m = HashMap::new();
+        m.insert(Text::from("realm1"), 1);
+        assert_eq!(m.get("realm1"), Some(&1));
     }
 }
