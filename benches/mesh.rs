@@ -18,7 +18,10 @@ fn envelope(n: u64) -> Envelope {
         publication: PublicationId(n + 1),
         details: Dict::new(),
         payload: Payload {
-            args: Some(Elem::Raw { ser: Serializer::MsgPack, bytes: Bytes::from_static(&[0x91, 0x01]) }),
+            args: Some(Elem::Raw {
+                ser: Serializer::MsgPack,
+                bytes: Bytes::from_static(&[0x91, 0x01]),
+            }),
             kwargs: None,
         },
     }
@@ -84,10 +87,18 @@ fn scaled(iters: u64, run: impl Fn(u64) -> Duration) -> Duration {
 fn mesh(c: &mut Criterion) {
     let mut g = c.benchmark_group("mesh");
     g.throughput(Throughput::Elements(1));
-    g.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(10);
-    g.bench_function("crossbeam/single", |b| b.iter_custom(|iters| scaled(iters, |n| crossbeam(n, 1))));
-    g.bench_function("crossbeam/batch64", |b| b.iter_custom(|iters| scaled(iters, |n| crossbeam(n, 64))));
-    g.bench_function("glommio_shared/single", |b| b.iter_custom(|iters| scaled(iters, glommio_shared)));
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .sample_size(10);
+    g.bench_function("crossbeam/single", |b| {
+        b.iter_custom(|iters| scaled(iters, |n| crossbeam(n, 1)))
+    });
+    g.bench_function("crossbeam/batch64", |b| {
+        b.iter_custom(|iters| scaled(iters, |n| crossbeam(n, 64)))
+    });
+    g.bench_function("glommio_shared/single", |b| {
+        b.iter_custom(|iters| scaled(iters, glommio_shared))
+    });
     g.finish();
 }
 

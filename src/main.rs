@@ -42,13 +42,19 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// Runs the router until SIGINT or SIGTERM, then shuts it down gracefully.
 fn run(opts: RouterOptions) -> anyhow::Result<()> {
     let shards = opts.shards;
-    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])?;
     let running = runtime::start(opts)?;
     if let Some(a) = running.websocket_addr() {
         println!("switchyard listening websocket ws://{a}");

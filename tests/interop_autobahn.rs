@@ -14,7 +14,10 @@ use std::time::Duration;
 const AUTOBAHN: &str = "autobahn[serialization]==26.10.2";
 
 fn run(cmd: &mut Command, what: &str, limit: Duration) -> Output {
-    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn();
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
     let child = child.unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let id = child.id();
     let (tx, rx) = mpsc::channel();
@@ -44,14 +47,33 @@ fn autobahn_python() -> PathBuf {
         found.is_ok_and(|o| o.status.success()),
         "the interop tests need Python 3 ('{system}' not found): install python3 with venv support, or set PYTHON"
     );
-    let out = run(Command::new(&system).args(["-m", "venv"]).arg(&venv), "python3 -m venv", Duration::from_secs(120));
-    assert!(out.status.success(), "creating the venv failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        Command::new(&system).args(["-m", "venv"]).arg(&venv),
+        "python3 -m venv",
+        Duration::from_secs(120),
+    );
+    assert!(
+        out.status.success(),
+        "creating the venv failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pip = run(
-        Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", AUTOBAHN]),
+        Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            AUTOBAHN,
+        ]),
         "pip install autobahn",
         Duration::from_secs(600),
     );
-    assert!(pip.status.success(), "installing {AUTOBAHN} failed: {}", String::from_utf8_lossy(&pip.stderr));
+    assert!(
+        pip.status.success(),
+        "installing {AUTOBAHN} failed: {}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
     std::fs::write(&marker, AUTOBAHN).unwrap();
     python
 }
@@ -66,7 +88,9 @@ fn autobahn_python_does_pubsub_and_rpc_over_every_transport_and_serializer() {
     for (url, kind) in [(&ws, "websocket"), (&rs, "rawsocket")] {
         for ser in ["json", "msgpack", "cbor"] {
             let out = run(
-                Command::new(&python).arg(&script).args([url.as_str(), kind, ser]),
+                Command::new(&python)
+                    .arg(&script)
+                    .args([url.as_str(), kind, ser]),
                 "the autobahn client",
                 Duration::from_secs(90),
             );

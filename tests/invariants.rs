@@ -13,22 +13,36 @@ const EVENTS: u64 = 300;
 
 fn setups() -> Vec<Setup> {
     let kinds = [Kind::WebSocket, Kind::RawSocket];
-    (0..6).map(|i| Setup { shards: 3, kind: kinds[i % 2], serializer: Serializer::ALL[i % 3] }).collect()
+    (0..6)
+        .map(|i| Setup {
+            shards: 3,
+            kind: kinds[i % 2],
+            serializer: Serializer::ALL[i % 3],
+        })
+        .collect()
 }
 
 fn seq_of(payload: &Payload) -> (u64, u64) {
-    let (Some(Value::List(args)), _) = payload.to_values().unwrap() else { panic!("event without arguments") };
+    let (Some(Value::List(args)), _) = payload.to_values().unwrap() else {
+        panic!("event without arguments")
+    };
     (args[0].as_u64().unwrap(), args[1].as_u64().unwrap())
 }
 
 #[test]
 fn every_subscriber_gets_every_event_once_and_in_order() {
     let router = Router::start(3);
-    let mut subscribers: Vec<Client> = setups().iter().enumerate().map(|(i, s)| router.join_on(*s, i % 3)).collect();
+    let mut subscribers: Vec<Client> = setups()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| router.join_on(*s, i % 3))
+        .collect();
     for s in subscribers.iter_mut() {
         s.subscribe("com.invariant.events");
     }
-    let mut publishers: Vec<Client> = (0..3).map(|shard| router.join_on(setups()[shard], shard)).collect();
+    let mut publishers: Vec<Client> = (0..3)
+        .map(|shard| router.join_on(setups()[shard], shard))
+        .collect();
     for n in 0..EVENTS {
         for (p, publisher) in publishers.iter_mut().enumerate() {
             let payload = Payload::args(vec![Value::UInt(p as u64), Value::UInt(n)]);
@@ -38,18 +52,28 @@ fn every_subscriber_gets_every_event_once_and_in_order() {
     for sub in subscribers.iter_mut() {
         let mut next: HashMap<u64, u64> = HashMap::new();
         for _ in 0..EVENTS * 3 {
-            let Message::Event { payload, .. } = sub.recv() else { panic!("expected EVENT") };
+            let Message::Event { payload, .. } = sub.recv() else {
+                panic!("expected EVENT")
+            };
             let (publisher, n) = seq_of(&payload);
             let expected = next.entry(publisher).or_insert(0);
-            assert_eq!(n, *expected, "publisher {publisher}: event {n} out of order or duplicated");
+            assert_eq!(
+                n, *expected,
+                "publisher {publisher}: event {n} out of order or duplicated"
+            );
             *expected += 1;
         }
         assert!(next.values().all(|n| *n == EVENTS));
     }
     // Nothing more is queued for anyone: a fresh acknowledged event is the next message.
-    publishers[0].publish_acked("com.invariant.events", Payload::args(vec![Value::UInt(9), Value::UInt(0)]));
+    publishers[0].publish_acked(
+        "com.invariant.events",
+        Payload::args(vec![Value::UInt(9), Value::UInt(0)]),
+    );
     for sub in subscribers.iter_mut() {
-        let Message::Event { payload, .. } = sub.recv() else { panic!("expected EVENT") };
+        let Message::Event { payload, .. } = sub.recv() else {
+            panic!("expected EVENT")
+        };
         assert_eq!(seq_of(&payload), (9, 0));
     }
 }
@@ -58,11 +82,15 @@ fn every_subscriber_gets_every_event_once_and_in_order() {
 fn no_call_is_lost_or_answered_twice() {
     const CALLS: u64 = 200;
     let router = Router::start(3);
-    let mut callees: Vec<Client> = (0..3).map(|shard| router.join_on(setups()[shard + 3], shard)).collect();
+    let mut callees: Vec<Client> = (0..3)
+        .map(|shard| router.join_on(setups()[shard + 3], shard))
+        .collect();
     for (i, c) in callees.iter_mut().enumerate() {
         c.register(&format!("com.invariant.proc{i}")).unwrap();
     }
-    let callers: Vec<Client> = (0..3).map(|shard| router.join_on(setups()[shard], shard)).collect();
+    let callers: Vec<Client> = (0..3)
+        .map(|shard| router.join_on(setups()[shard], shard))
+        .collect();
     let callee_threads: Vec<_> = callees
         .into_iter()
         .map(|mut c| {
@@ -82,12 +110,22 @@ fn no_call_is_lost_or_answered_twice() {
                 let mut sent = HashMap::new();
                 for n in 0..CALLS {
                     let proc = format!("com.invariant.proc{}", (n as usize + i) % 3);
-                    let request = c.call(&proc, Payload::args(vec![Value::UInt(i as u64), Value::UInt(n)]));
+                    let request = c.call(
+                        &proc,
+                        Payload::args(vec![Value::UInt(i as u64), Value::UInt(n)]),
+                    );
                     sent.insert(request, n);
                 }
                 for _ in 0..CALLS {
-                    let Message::Result { request, payload, .. } = c.recv() else { panic!("expected RESULT") };
-                    let n = sent.remove(&request).expect("a RESULT for a pending call, once");
+                    let Message::Result {
+                        request, payload, ..
+                    } = c.recv()
+                    else {
+                        panic!("expected RESULT")
+                    };
+                    let n = sent
+                        .remove(&request)
+                        .expect("a RESULT for a pending call, once");
                     assert_eq!(seq_of(&payload), (i as u64, n));
                 }
                 assert!(sent.is_empty());

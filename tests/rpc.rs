@@ -11,7 +11,11 @@ use switchyard::wire::{Dict, Message, Payload, Serializer, Text, Value};
 
 fn expect_result(c: &mut Client, request: switchyard::wire::RequestId, want: &Payload) {
     match c.recv() {
-        Message::Result { request: r, payload, .. } => {
+        Message::Result {
+            request: r,
+            payload,
+            ..
+        } => {
             assert_eq!(r, request);
             assert_same_payload(&payload, want);
         }
@@ -21,7 +25,13 @@ fn expect_result(c: &mut Client, request: switchyard::wire::RequestId, want: &Pa
 
 fn expect_call_error(c: &mut Client, request: switchyard::wire::RequestId, uri: &str) -> Payload {
     match c.recv() {
-        Message::Error { request_type: code::CALL, request: r, error, payload, .. } => {
+        Message::Error {
+            request_type: code::CALL,
+            request: r,
+            error,
+            payload,
+            ..
+        } => {
             assert_eq!(r, request);
             assert_eq!(error, uri);
             payload
@@ -52,8 +62,13 @@ fn a_callee_error_reaches_the_caller_with_its_arguments() {
         callee.register("com.example.fail").unwrap();
         let mut caller = router.join_on(setup, router.shards - 1);
         let request = caller.call("com.example.fail", Payload::empty());
-        let Message::Invocation { request: inv, .. } = callee.recv() else { panic!("expected INVOCATION") };
-        let args = Payload::from_values(Some(vec!["bad input".into()]), Some(Dict::new().with("code", 42u64)));
+        let Message::Invocation { request: inv, .. } = callee.recv() else {
+            panic!("expected INVOCATION")
+        };
+        let args = Payload::from_values(
+            Some(vec!["bad input".into()]),
+            Some(Dict::new().with("code", 42u64)),
+        );
         callee.send(&Message::Error {
             request_type: code::INVOCATION,
             request: inv,
@@ -82,10 +97,19 @@ fn a_second_registration_is_refused_router_wide() {
         first.register("com.example.once").unwrap();
         for shard in 0..router.shards {
             let mut second = router.join_on(setup, shard);
-            assert_eq!(second.register("com.example.once"), Err(Text::from("wamp.error.procedure_already_exists")));
+            assert_eq!(
+                second.register("com.example.once"),
+                Err(Text::from("wamp.error.procedure_already_exists"))
+            );
         }
-        assert_eq!(first.register("com.example.once"), Err(Text::from("wamp.error.procedure_already_exists")));
-        assert_eq!(first.register("wamp.reserved.proc"), Err(Text::from("wamp.error.invalid_uri")));
+        assert_eq!(
+            first.register("com.example.once"),
+            Err(Text::from("wamp.error.procedure_already_exists"))
+        );
+        assert_eq!(
+            first.register("wamp.reserved.proc"),
+            Err(Text::from("wamp.error.invalid_uri"))
+        );
     });
 }
 
@@ -109,10 +133,16 @@ fn a_late_yield_after_the_caller_left_is_dropped_silently() {
         callee.register("com.example.late").unwrap();
         let mut caller = router.join_on(setup, router.shards - 1);
         caller.call("com.example.late", Payload::empty());
-        let Message::Invocation { request, .. } = callee.recv() else { panic!("expected INVOCATION") };
+        let Message::Invocation { request, .. } = callee.recv() else {
+            panic!("expected INVOCATION")
+        };
         caller.goodbye();
         drop(caller);
-        callee.send(&Message::Yield { request, options: Dict::new(), payload: Payload::empty() });
+        callee.send(&Message::Yield {
+            request,
+            options: Dict::new(),
+            payload: Payload::empty(),
+        });
         // The callee's session is still fine: a new call goes through.
         let mut caller2 = router.join(setup);
         let r2 = caller2.call("com.example.late", Payload::args(vec![Value::UInt(5)]));
@@ -135,7 +165,11 @@ fn registrations_vanish_with_their_session() {
         let mut caller = router.join(setup);
         let request = caller.call("com.example.vanish", Payload::empty());
         again.serve_one(|_| Payload::args(vec!["new callee".into()]));
-        expect_result(&mut caller, request, &Payload::args(vec!["new callee".into()]));
+        expect_result(
+            &mut caller,
+            request,
+            &Payload::args(vec!["new callee".into()]),
+        );
     });
 }
 
@@ -143,7 +177,13 @@ fn registrations_vanish_with_their_session() {
 fn calls_cross_serializers_with_binary_payloads() {
     for_each_setup(|router, setup| {
         for callee_ser in Serializer::ALL {
-            let mut callee = router.join_on(Setup { serializer: callee_ser, ..setup }, router.shards - 1);
+            let mut callee = router.join_on(
+                Setup {
+                    serializer: callee_ser,
+                    ..setup
+                },
+                router.shards - 1,
+            );
             callee.register("com.example.mixed").unwrap();
             let mut caller = router.join_on(setup, 0);
             let request = caller.call("com.example.mixed", sample_payload(3));

@@ -13,7 +13,9 @@ fn hello_gets_welcome_with_anonymous_identity_and_boolean_features() {
     for_each_setup(|router, setup| {
         let mut c = Client::connect(&router.url(setup.kind), setup.serializer);
         let m = c.hello("realm1");
-        let Message::Welcome { session, details } = m else { panic!("expected WELCOME, got {m:?}") };
+        let Message::Welcome { session, details } = m else {
+            panic!("expected WELCOME, got {m:?}")
+        };
         assert!(switchyard::wire::id::is_valid_id(session.0));
         assert_eq!(details.get_str("authrole"), Ok(Some("anonymous")));
         assert_eq!(details.get_str("authmethod"), Ok(Some("anonymous")));
@@ -22,7 +24,12 @@ fn hello_gets_welcome_with_anonymous_identity_and_boolean_features() {
         let keys: Vec<&str> = roles.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["broker", "dealer"]);
         for (_, role) in roles.iter() {
-            let features = role.as_dict().unwrap().get_dict("features").unwrap().unwrap();
+            let features = role
+                .as_dict()
+                .unwrap()
+                .get_dict("features")
+                .unwrap()
+                .unwrap();
             assert!(features.iter().all(|(_, v)| matches!(v, Value::Bool(_))));
         }
     });
@@ -33,7 +40,9 @@ fn two_sessions_get_distinct_authids() {
     for_each_setup(|router, setup| {
         let mut a = Client::connect(&router.url(setup.kind), setup.serializer);
         let mut b = Client::connect(&router.url(setup.kind), setup.serializer);
-        let (Message::Welcome { details: da, .. }, Message::Welcome { details: db, .. }) = (a.hello("realm1"), b.hello("realm1")) else {
+        let (Message::Welcome { details: da, .. }, Message::Welcome { details: db, .. }) =
+            (a.hello("realm1"), b.hello("realm1"))
+        else {
             panic!("expected two WELCOMEs")
         };
         assert_ne!(da.get_str("authid").unwrap(), db.get_str("authid").unwrap());
@@ -45,7 +54,9 @@ fn goodbye_is_answered_and_the_transport_can_join_again() {
     for_each_setup(|router, setup| {
         let mut c = router.join(setup);
         c.goodbye();
-        let Message::Welcome { session, .. } = c.hello("realm1") else { panic!("expected a second WELCOME") };
+        let Message::Welcome { session, .. } = c.hello("realm1") else {
+            panic!("expected a second WELCOME")
+        };
         assert_ne!(session, c.session);
     });
 }
@@ -64,9 +75,18 @@ fn unknown_realm_is_aborted_with_no_such_realm() {
 fn expect_violation(c: &mut Client, msg: &Message) {
     c.send(msg);
     let m = c.recv();
-    assert_eq!(abort_reason(&m), "wamp.error.protocol_violation", "after {msg:?}");
-    let Message::Abort { details, .. } = m else { unreachable!() };
-    assert!(details.get_str("message").unwrap().is_some(), "ABORT carries a message");
+    assert_eq!(
+        abort_reason(&m),
+        "wamp.error.protocol_violation",
+        "after {msg:?}"
+    );
+    let Message::Abort { details, .. } = m else {
+        unreachable!()
+    };
+    assert!(
+        details.get_str("message").unwrap().is_some(),
+        "ABORT carries a message"
+    );
     c.expect_closed();
 }
 
@@ -75,9 +95,20 @@ fn messages_before_hello_are_protocol_violations() {
     for_each_setup(|router, setup| {
         let url = router.url(setup.kind);
         let early = [
-            Message::Subscribe { request: RequestId(1), options: Dict::new(), topic: Text::from("com.a") },
-            Message::Goodbye { details: Dict::new(), reason: Text::from("wamp.close.close_realm") },
-            Message::Yield { request: RequestId(1), options: Dict::new(), payload: Payload::empty() },
+            Message::Subscribe {
+                request: RequestId(1),
+                options: Dict::new(),
+                topic: Text::from("com.a"),
+            },
+            Message::Goodbye {
+                details: Dict::new(),
+                reason: Text::from("wamp.close.close_realm"),
+            },
+            Message::Yield {
+                request: RequestId(1),
+                options: Dict::new(),
+                payload: Payload::empty(),
+            },
         ];
         for msg in &early {
             expect_violation(&mut Client::connect(&url, setup.serializer), msg);
@@ -88,7 +119,10 @@ fn messages_before_hello_are_protocol_violations() {
 #[test]
 fn protocol_violations_on_an_established_session_abort_it() {
     for_each_setup(|router, setup| {
-        let hello = Message::Hello { realm: Text::from("realm1"), details: Dict::new().with("roles", roles()) };
+        let hello = Message::Hello {
+            realm: Text::from("realm1"),
+            details: Dict::new().with("roles", roles()),
+        };
         expect_violation(&mut router.join(setup), &hello);
         let bad_error = Message::Error {
             request_type: code::PUBLISH,
@@ -98,9 +132,16 @@ fn protocol_violations_on_an_established_session_abort_it() {
             payload: Payload::empty(),
         };
         expect_violation(&mut router.join(setup), &bad_error);
-        let stray_yield = Message::Yield { request: RequestId(77), options: Dict::new(), payload: Payload::empty() };
+        let stray_yield = Message::Yield {
+            request: RequestId(77),
+            options: Dict::new(),
+            payload: Payload::empty(),
+        };
         expect_violation(&mut router.join(setup), &stray_yield);
-        let welcome = Message::Welcome { session: switchyard::wire::SessionId(5), details: Dict::new() };
+        let welcome = Message::Welcome {
+            session: switchyard::wire::SessionId(5),
+            details: Dict::new(),
+        };
         expect_violation(&mut router.join(setup), &welcome);
         let wrong_option = Message::Publish {
             request: RequestId(1),

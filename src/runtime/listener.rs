@@ -35,7 +35,11 @@ pub struct ShardStart {
 /// The shard's main future.
 pub async fn run_shard(start: ShardStart) {
     let mut opts = start.opts;
-    let shard = Rc::new(RefCell::new(Shard::new(start.shard, start.nr_shards, opts.settings.clone())));
+    let shard = Rc::new(RefCell::new(Shard::new(
+        start.shard,
+        start.nr_shards,
+        opts.settings.clone(),
+    )));
     mesh::start(shard.clone(), start.mesh).await;
     if let Some(rx) = &start.addresses {
         // Blocks this thread briefly at start-up, after the mesh connected.
@@ -46,14 +50,20 @@ pub async fn run_shard(start: ShardStart) {
     let live = Rc::new(Cell::new(0usize));
     let per_shard_max = opts.max_sessions.div_ceil(start.nr_shards);
     let mut bound = (None, None);
-    let listeners = [(&opts.websocket, &mut bound.0), (&opts.rawsocket, &mut bound.1)];
+    let listeners = [
+        (&opts.websocket, &mut bound.0),
+        (&opts.rawsocket, &mut bound.1),
+    ];
     let mut accepting = Vec::new();
     for (l, slot) in listeners {
         let Some(l) = l else { continue };
         let listener = match TcpListener::bind(l.address) {
             Ok(listener) => listener,
             Err(e) => {
-                let _ = start.ready.send(Err(io::Error::other(format!("cannot listen on {}: {e}", l.address))));
+                let _ = start.ready.send(Err(io::Error::other(format!(
+                    "cannot listen on {}: {e}",
+                    l.address
+                ))));
                 return;
             }
         };

@@ -56,8 +56,14 @@ impl RouterOptions {
         RouterOptions {
             shards,
             pinned: false,
-            websocket: Some(ListenerOptions { address: addr, accept: websocket_accept("/ws", max) }),
-            rawsocket: Some(ListenerOptions { address: addr, accept: rawsocket_accept(max) }),
+            websocket: Some(ListenerOptions {
+                address: addr,
+                accept: websocket_accept("/ws", max),
+            }),
+            rawsocket: Some(ListenerOptions {
+                address: addr,
+                accept: rawsocket_accept(max),
+            }),
             handshake_timeout: Duration::from_secs(10),
             ping_interval: Some(Duration::from_secs(30)),
             ping_timeout: Duration::from_secs(10),
@@ -137,7 +143,11 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
             ready: ready_tx,
             addresses: (shard > 0).then_some(addr_rx),
         };
-        let placement = if opts.pinned { Placement::Fixed(shard % num_cpus()) } else { Placement::Unbound };
+        let placement = if opts.pinned {
+            Placement::Fixed(shard % num_cpus())
+        } else {
+            Placement::Unbound
+        };
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("shard-{shard}"))
             .io_memory(1 << 20)
@@ -158,17 +168,32 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
     for ready in &readies[1..] {
         ready.recv().map_err(|_| not_started())??;
     }
-    Ok(Running { websocket: bound.0, rawsocket: bound.1, stop, threads })
+    Ok(Running {
+        websocket: bound.0,
+        rawsocket: bound.1,
+        stop,
+        threads,
+    })
 }
 
 /// What a WebSocket listener accepts.
 pub(crate) fn websocket_accept(path: &str, max_message_size: usize) -> AcceptOptions {
-    AcceptOptions { rawsocket: false, websocket: true, ws_path: path.to_string(), max_message_size }
+    AcceptOptions {
+        rawsocket: false,
+        websocket: true,
+        ws_path: path.to_string(),
+        max_message_size,
+    }
 }
 
 /// What a RawSocket listener accepts.
 pub(crate) fn rawsocket_accept(max_message_size: usize) -> AcceptOptions {
-    AcceptOptions { rawsocket: true, websocket: false, ws_path: String::new(), max_message_size }
+    AcceptOptions {
+        rawsocket: true,
+        websocket: false,
+        ws_path: String::new(),
+        max_message_size,
+    }
 }
 
 fn num_cpus() -> usize {

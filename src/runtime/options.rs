@@ -13,12 +13,16 @@ impl RouterOptions {
         let websocket = ws.enabled.then(|| {
             let mut accept = super::websocket_accept(&ws.path, ws.max_message_size);
             accept.rawsocket = ws.rawsocket_on_same_port;
-            ListenerOptions { address: ws.address, accept }
+            ListenerOptions {
+                address: ws.address,
+                accept,
+            }
         });
         let rs = &c.rawsocket;
-        let rawsocket = rs
-            .enabled
-            .then(|| ListenerOptions { address: rs.address, accept: super::rawsocket_accept(rs.max_message_size) });
+        let rawsocket = rs.enabled.then(|| ListenerOptions {
+            address: rs.address,
+            accept: super::rawsocket_accept(rs.max_message_size),
+        });
         let slow_consumer = match c.session.slow_consumer {
             config::SlowConsumer::Disconnect => SlowConsumer::Disconnect,
             config::SlowConsumer::DropEvents => SlowConsumer::DropEvents,
@@ -38,7 +42,11 @@ impl RouterOptions {
             shutdown_grace: c.shutdown_grace(),
             mesh_capacity: c.mesh.channel_capacity,
             settings: Settings {
-                uri_check: if c.session.strict_uris { UriCheck::Strict } else { UriCheck::Loose },
+                uri_check: if c.session.strict_uris {
+                    UriCheck::Strict
+                } else {
+                    UriCheck::Loose
+                },
                 outbound_budget: c.session.outbound_budget_bytes,
                 slow_consumer,
                 realms: c.realms.realm.iter().map(|r| r.name.clone()).collect(),

@@ -45,7 +45,9 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
     ctx.live.set(ctx.live.get() + 1);
     let _guard = LiveGuard(ctx.live.clone());
     let handshake = glommio::timer::timeout(ctx.handshake_timeout, async {
-        transport::accept(stream, &ctx.accept).await.map_err(|e| glommio::GlommioError::IoError(e.into()))
+        transport::accept(stream, &ctx.accept)
+            .await
+            .map_err(|e| glommio::GlommioError::IoError(e.into()))
     });
     let (hs, mut reader, writer) = match handshake.await {
         Ok(parts) => parts,
@@ -64,7 +66,13 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
         }
         _ => None,
     };
-    let mut session = SessionState { ctx: &ctx, serializer: hs.serializer, outbound: &outbound, id: None, last_seen };
+    let mut session = SessionState {
+        ctx: &ctx,
+        serializer: hs.serializer,
+        outbound: &outbound,
+        id: None,
+        last_seen,
+    };
     session.run(&mut reader).await;
     if let Some(p) = pinger {
         p.cancel();
@@ -95,7 +103,9 @@ impl SessionState<'_> {
                 None
             });
             let next = if self.id.is_none() {
-                match glommio::timer::timeout(self.ctx.handshake_timeout, async { Ok(read.await) }).await {
+                match glommio::timer::timeout(self.ctx.handshake_timeout, async { Ok(read.await) })
+                    .await
+                {
                     Ok(r) => r,
                     Err(_) => return self.violation("no HELLO within the handshake timeout"),
                 }
@@ -151,12 +161,16 @@ impl SessionState<'_> {
                 );
                 match opened {
                     Ok(o) => {
-                        self.outbound.push_unbounded(OutFrame::Message(encode_to_bytes(self.serializer, &o.welcome)));
+                        self.outbound
+                            .push_unbounded(OutFrame::Message(encode_to_bytes(
+                                self.serializer,
+                                &o.welcome,
+                            )));
                         self.id = Some(o.session);
                         true
                     }
-                    Err(abort) => {
-                        self.send_last(&abort, "session refused");
+                    Err(refused) => {
+                        self.send_last(&refused.to_abort(), "session refused");
                         false
                     }
                 }
@@ -175,8 +189,12 @@ impl SessionState<'_> {
             Ok(Flow::Continue) => true,
             Ok(Flow::Goodbye) => {
                 self.id = None;
-                let reply = Message::Goodbye { details: Dict::new(), reason: Text::from_static("wamp.close.goodbye_and_out") };
-                self.outbound.push_unbounded(OutFrame::Message(encode_to_bytes(self.serializer, &reply)));
+                let reply = Message::Goodbye {
+                    details: Dict::new(),
+                    reason: Text::from_static("wamp.close.goodbye_and_out"),
+                };
+                self.outbound
+                    .push_unbounded(OutFrame::Message(encode_to_bytes(self.serializer, &reply)));
                 true
             }
             Ok(Flow::Aborted) => {
@@ -195,17 +213,26 @@ impl SessionState<'_> {
         if let Some(sid) = self.id.take() {
             self.ctx.shard.borrow_mut().close_session(sid);
         }
-        self.send_last(&abort("wamp.error.protocol_violation", message), "protocol violation");
+        self.send_last(
+            &abort("wamp.error.protocol_violation", message),
+            "protocol violation",
+        );
     }
 
     fn send_last(&self, msg: &Message, reason: &'static str) {
-        self.outbound.push_last(encode_to_bytes(self.serializer, msg), reason);
+        self.outbound
+            .push_last(encode_to_bytes(self.serializer, msg), reason);
     }
 }
 
 /// Pings an idle peer every `every`; closes the connection when a pinged
 /// peer sends nothing within `timeout`.
-async fn run_liveness(outbound: Rc<Outbound>, last_seen: Rc<Cell<Instant>>, every: Duration, timeout: Duration) {
+async fn run_liveness(
+    outbound: Rc<Outbound>,
+    last_seen: Rc<Cell<Instant>>,
+    every: Duration,
+    timeout: Duration,
+) {
     loop {
         glommio::timer::sleep(every).await;
         if outbound.closing().is_some() {
@@ -241,7 +268,11 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
                 OutFrame::Pong(p) => enc.pong(&mut buf, p),
             };
             if !framed {
-                tracing::warn!(len = f.len(), peer_max, "frame too large for the peer; not sent");
+                tracing::warn!(
+                    len = f.len(),
+                    peer_max,
+                    "frame too large for the peer; not sent"
+                );
             }
         }
         if writer.write_all(&buf).await.is_err() {
@@ -254,7 +285,11 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
     buf.clear();
     if outbound.overflowed() {
         let details = Dict::new().with("message", Value::str(super::outbound::OVERFLOW));
-        let msg = Message::Abort { details, reason: Text::from_static("switchyard.error.slow_consumer"), payload: Default::default() };
+        let msg = Message::Abort {
+            details,
+            reason: Text::from_static("switchyard.error.slow_consumer"),
+            payload: Default::default(),
+        };
         enc.message(&mut buf, &encode_to_bytes(serializer, &msg));
     }
     enc.close(&mut buf, 1000, "");

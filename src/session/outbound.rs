@@ -50,6 +50,11 @@ pub enum OutFrame {
 }
 
 impl OutFrame {
+    /// True when the frame's payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The frame's payload length.
     pub fn len(&self) -> usize {
         match self {

@@ -37,7 +37,7 @@ impl IdAlloc {
         loop {
             let r = random_id(&mut self.rng);
             let id = r - r % n + self.shard as u64;
-            if id >= 1 && id <= MAX_ID {
+            if (1..=MAX_ID).contains(&id) {
                 return id;
             }
         }

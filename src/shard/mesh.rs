@@ -139,8 +139,11 @@ pub async fn start(shard: Rc<RefCell<Shard>>, ends: MeshEnds) {
         })
         .detach();
     }
-    let connecting: Vec<_> =
-        ends.bells_out.into_iter().map(|b| b.map(|b| glommio::spawn_local(b.connect()))).collect();
+    let connecting: Vec<_> = ends
+        .bells_out
+        .into_iter()
+        .map(|b| b.map(|b| glommio::spawn_local(b.connect())))
+        .collect();
     let mut bells = Vec::with_capacity(connecting.len());
     for task in connecting {
         bells.push(match task {

@@ -3,14 +3,14 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use bytes::Bytes;
+use std::time::Duration;
 use switchyard::runtime::{self, RouterOptions, Running};
 use switchyard::transport::blocking;
 use switchyard::wire::message::code;
 use switchyard::wire::{
-    decode, encode_to_bytes, Dict, Message, Payload, PublicationId, RegistrationId, RequestId, Serializer,
-    SessionId, SubscriptionId, Text, Value,
+    decode, encode_to_bytes, Dict, Message, Payload, PublicationId, RegistrationId, RequestId,
+    Serializer, SessionId, SubscriptionId, Text, Value,
 };
-use std::time::Duration;
 
 /// How long a client waits for an expected message before the test fails.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,7 +36,11 @@ pub fn matrix() -> Vec<Setup> {
     for shards in 1..=3 {
         for kind in [Kind::WebSocket, Kind::RawSocket] {
             for serializer in Serializer::ALL {
-                all.push(Setup { shards, kind, serializer });
+                all.push(Setup {
+                    shards,
+                    kind,
+                    serializer,
+                });
             }
         }
     }
@@ -67,7 +71,10 @@ impl Router {
 
     pub fn start_with(opts: RouterOptions) -> Router {
         let shards = opts.shards;
-        Router { running: runtime::start(opts).expect("router starts"), shards }
+        Router {
+            running: runtime::start(opts).expect("router starts"),
+            shards,
+        }
     }
 
     pub fn url(&self, kind: Kind) -> String {
@@ -114,8 +121,14 @@ pub fn roles() -> Dict {
 impl Client {
     /// Opens the transport only.
     pub fn connect(url: &str, serializer: Serializer) -> Client {
-        let conn = blocking::Client::connect(url, serializer, RECV_TIMEOUT).expect("transport connects");
-        Client { conn, serializer, session: SessionId(0), next_request: 0 }
+        let conn =
+            blocking::Client::connect(url, serializer, RECV_TIMEOUT).expect("transport connects");
+        Client {
+            conn,
+            serializer,
+            session: SessionId(0),
+            next_request: 0,
+        }
     }
 
     /// Opens the transport and a session on `realm`.
@@ -130,12 +143,17 @@ impl Client {
 
     /// Sends HELLO and returns the answer.
     pub fn hello(&mut self, realm: &str) -> Message {
-        self.send(&Message::Hello { realm: Text::from(realm), details: Dict::new().with("roles", roles()) });
+        self.send(&Message::Hello {
+            realm: Text::from(realm),
+            details: Dict::new().with("roles", roles()),
+        });
         self.recv()
     }
 
     pub fn send(&mut self, msg: &Message) {
-        self.conn.send(&encode_to_bytes(self.serializer, msg)).expect("send");
+        self.conn
+            .send(&encode_to_bytes(self.serializer, msg))
+            .expect("send");
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -157,7 +175,10 @@ impl Client {
     /// Asserts the transport is closed (after reading anything still queued).
     pub fn expect_closed(&mut self) {
         while let Some(m) = self.recv_or_closed() {
-            assert!(matches!(m, Message::Goodbye { .. } | Message::Abort { .. }), "unexpected {m:?} before close");
+            assert!(
+                matches!(m, Message::Goodbye { .. } | Message::Abort { .. }),
+                "unexpected {m:?} before close"
+            );
         }
     }
 
@@ -168,16 +189,28 @@ impl Client {
 
     pub fn subscribe(&mut self, topic: &str) -> SubscriptionId {
         let request = self.request();
-        self.send(&Message::Subscribe { request, options: Dict::new(), topic: Text::from(topic) });
+        self.send(&Message::Subscribe {
+            request,
+            options: Dict::new(),
+            topic: Text::from(topic),
+        });
         match self.recv() {
-            Message::Subscribed { request: r, subscription } if r == request => subscription,
+            Message::Subscribed {
+                request: r,
+                subscription,
+            } if r == request => subscription,
             other => panic!("expected SUBSCRIBED, got {other:?}"),
         }
     }
 
     pub fn publish(&mut self, topic: &str, options: Dict, payload: Payload) -> RequestId {
         let request = self.request();
-        self.send(&Message::Publish { request, options, topic: Text::from(topic), payload });
+        self.send(&Message::Publish {
+            request,
+            options,
+            topic: Text::from(topic),
+            payload,
+        });
         request
     }
 
@@ -185,33 +218,59 @@ impl Client {
     pub fn publish_acked(&mut self, topic: &str, payload: Payload) -> PublicationId {
         let request = self.publish(topic, Dict::new().with("acknowledge", true), payload);
         match self.recv() {
-            Message::Published { request: r, publication } if r == request => publication,
+            Message::Published {
+                request: r,
+                publication,
+            } if r == request => publication,
             other => panic!("expected PUBLISHED, got {other:?}"),
         }
     }
 
     pub fn register(&mut self, procedure: &str) -> Result<RegistrationId, Text> {
         let request = self.request();
-        self.send(&Message::Register { request, options: Dict::new(), procedure: Text::from(procedure) });
+        self.send(&Message::Register {
+            request,
+            options: Dict::new(),
+            procedure: Text::from(procedure),
+        });
         match self.recv() {
-            Message::Registered { request: r, registration } if r == request => Ok(registration),
-            Message::Error { request_type: code::REGISTER, request: r, error, .. } if r == request => Err(error),
+            Message::Registered {
+                request: r,
+                registration,
+            } if r == request => Ok(registration),
+            Message::Error {
+                request_type: code::REGISTER,
+                request: r,
+                error,
+                ..
+            } if r == request => Err(error),
             other => panic!("expected REGISTERED, got {other:?}"),
         }
     }
 
     pub fn call(&mut self, procedure: &str, payload: Payload) -> RequestId {
         let request = self.request();
-        self.send(&Message::Call { request, options: Dict::new(), procedure: Text::from(procedure), payload });
+        self.send(&Message::Call {
+            request,
+            options: Dict::new(),
+            procedure: Text::from(procedure),
+            payload,
+        });
         request
     }
 
     /// Receives an INVOCATION and answers it with YIELD(payload).
     pub fn serve_one(&mut self, reply: impl FnOnce(&Payload) -> Payload) -> Payload {
         match self.recv() {
-            Message::Invocation { request, payload, .. } => {
+            Message::Invocation {
+                request, payload, ..
+            } => {
                 let out = reply(&payload);
-                self.send(&Message::Yield { request, options: Dict::new(), payload: out });
+                self.send(&Message::Yield {
+                    request,
+                    options: Dict::new(),
+                    payload: out,
+                });
                 payload
             }
             other => panic!("expected INVOCATION, got {other:?}"),
@@ -219,7 +278,10 @@ impl Client {
     }
 
     pub fn goodbye(&mut self) {
-        self.send(&Message::Goodbye { details: Dict::new(), reason: Text::from("wamp.close.close_realm") });
+        self.send(&Message::Goodbye {
+            details: Dict::new(),
+            reason: Text::from("wamp.close.close_realm"),
+        });
         match self.recv() {
             Message::Goodbye { .. } => {}
             other => panic!("expected GOODBYE, got {other:?}"),
@@ -230,8 +292,15 @@ impl Client {
 /// A payload with positional and keyword arguments, including binary.
 pub fn sample_payload(n: u64) -> Payload {
     Payload::from_values(
-        Some(vec![Value::UInt(n), "text".into(), Value::Bytes(Bytes::from_static(&[0, 1, 2, 255]))]),
-        Some(Dict::new().with("k", Value::List(vec![Value::Bool(true), Value::Null, Value::Float(1.5)]))),
+        Some(vec![
+            Value::UInt(n),
+            "text".into(),
+            Value::Bytes(Bytes::from_static(&[0, 1, 2, 255])),
+        ]),
+        Some(Dict::new().with(
+            "k",
+            Value::List(vec![Value::Bool(true), Value::Null, Value::Float(1.5)]),
+        )),
     )
 }
 
