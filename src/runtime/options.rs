@@ -51,6 +51,7 @@ impl RouterOptions {
                 slow_consumer,
                 realms: c.realms.realm.iter().map(|r| r.name.clone()).collect(),
                 auto_create_realms: c.realms.auto_create,
+                strict_request_ids: c.session.strict_request_ids,
             },
         }
     }

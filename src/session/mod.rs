@@ -24,6 +24,8 @@ pub struct Session {
     pub last_invocation: u64,
     /// True once this session called a callee on another shard.
     pub called_remote: bool,
+    /// The last request ID this client used (for strict sequence checking).
+    pub last_request: u64,
 }
 
 impl Session {
@@ -40,7 +42,20 @@ impl Session {
             registrations: Vec::new(),
             last_invocation: 0,
             called_remote: false,
+            last_request: 0,
         }
+    }
+
+    /// Checks that `request` follows the previous request ID (1, 2, 3, ...;
+    /// after 2^53 comes 1); records it either way.
+    pub fn next_request_in_sequence(&mut self, request: u64) -> bool {
+        let expected = if self.last_request >= crate::wire::id::MAX_ID {
+            1
+        } else {
+            self.last_request + 1
+        };
+        self.last_request = request;
+        request == expected
     }
 
     /// The next INVOCATION request ID for this callee (1, 2, 3, ...; wraps at 2^53).

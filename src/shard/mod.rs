@@ -33,6 +33,8 @@ pub struct Settings {
     pub slow_consumer: SlowConsumer,
     pub realms: Vec<String>,
     pub auto_create_realms: bool,
+    /// Request IDs must go 1, 2, 3, ... per session (a gap is a protocol violation).
+    pub strict_request_ids: bool,
 }
 
 impl Default for Settings {
@@ -43,6 +45,7 @@ impl Default for Settings {
             slow_consumer: SlowConsumer::Disconnect,
             realms: vec!["realm1".to_string()],
             auto_create_realms: false,
+            strict_request_ids: false,
         }
     }
 }

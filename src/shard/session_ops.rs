@@ -162,7 +162,34 @@ impl Shard {
         flow
     }
 
+    /// With strict request IDs, a new request must take the next ID of the session.
+    fn check_sequence(&mut self, sid: SessionId, msg: &Message) -> Result<(), Violation> {
+        let request = match msg {
+            Message::Publish { request, .. }
+            | Message::Subscribe { request, .. }
+            | Message::Unsubscribe { request, .. }
+            | Message::Call { request, .. }
+            | Message::Register { request, .. }
+            | Message::Unregister { request, .. } => request.0,
+            _ => return Ok(()),
+        };
+        let in_sequence = self
+            .sessions
+            .get_mut(&sid)
+            .is_none_or(|s| s.next_request_in_sequence(request));
+        if in_sequence {
+            Ok(())
+        } else {
+            Err(Violation::new(format!(
+                "request ID {request} breaks the sequence"
+            )))
+        }
+    }
+
     fn dispatch(&mut self, sid: SessionId, msg: Message) -> Result<Flow, Violation> {
+        if self.settings.strict_request_ids {
+            self.check_sequence(sid, &msg)?;
+        }
         match msg {
             Message::Publish {
                 request,

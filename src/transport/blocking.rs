@@ -104,6 +104,12 @@ impl Client {
         self.write_with(|out| encoder.ping(out, payload))
     }
 
+    /// Sends a pong echoing `payload` (for tests that answer pings themselves).
+    pub fn pong(&mut self, payload: &[u8]) -> io::Result<()> {
+        let encoder = self.encoder;
+        self.write_with(|out| encoder.pong(out, payload))
+    }
+
     /// Sends bytes as they are (for protocol-violation tests).
     pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.stream.write_all(bytes)
