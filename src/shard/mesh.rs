@@ -87,8 +87,8 @@ impl MeshOut {
         (!self.out[me].is_empty()).then(|| std::mem::take(&mut self.out[me]))
     }
 
-    /// Takes the batch for `dest`.
-    fn take(&mut self, dest: ShardId) -> Vec<Envelope> {
+    /// Takes the batch for `dest` (the flusher's job; public for in-process benches).
+    pub fn take(&mut self, dest: ShardId) -> Vec<Envelope> {
         std::mem::take(&mut self.out[dest])
     }
 
