@@ -50,20 +50,21 @@ pub fn is_valid_uri(uri: &str, policy: MatchPolicy, check: UriCheck) -> bool {
     if uri.is_empty() {
         return policy != MatchPolicy::Exact;
     }
-    let parts: Vec<&str> = uri.split('.').collect();
-    let last = parts.len() - 1;
-    parts.iter().enumerate().all(|(i, c)| {
-        let empty_ok = match policy {
-            MatchPolicy::Exact => false,
-            MatchPolicy::Prefix => i == last,
-            MatchPolicy::Wildcard => true,
+    // No allocation: this runs for every PUBLISH and CALL.
+    let mut parts = uri.split('.').peekable();
+    while let Some(c) = parts.next() {
+        let last = parts.peek().is_none();
+        let ok = match (c.is_empty(), policy) {
+            (false, _) => component_ok(c, check),
+            (true, MatchPolicy::Exact) => false,
+            (true, MatchPolicy::Prefix) => last,
+            (true, MatchPolicy::Wildcard) => true,
         };
-        if c.is_empty() {
-            empty_ok
-        } else {
-            component_ok(c, check)
+        if !ok {
+            return false;
         }
-    })
+    }
+    true
 }
 
 /// True when `uri` lies in the namespace reserved for the protocol.

@@ -199,17 +199,21 @@ impl Shard {
             }
             return Ok(());
         }
-        let Some(realm) = self.sessions.get(&sid).map(|s| s.realm.clone()) else {
-            return Ok(());
-        };
         let publication = PublicationId(self.ids.publication());
         let details = Dict::new();
-        let broker = &self.realm_mut(&realm).broker;
+        // Borrow the session's realm: nothing is cloned unless an envelope goes out.
+        let Some(session) = self.sessions.get(&sid) else {
+            return Ok(());
+        };
+        let Some(broker) = self.realms.get(&session.realm).map(|r| &r.broker) else {
+            return Ok(());
+        };
         let exclude = exclude_me.then_some(sid);
         let d = broker.deliver(&topic, publication, &details, &payload, exclude);
         let mut remote = broker.interested_shards(&topic);
+        let realm = (remote != 0).then(|| session.realm.clone());
         self.count_delivery(d);
-        while remote != 0 {
+        while let (Some(realm), true) = (&realm, remote != 0) {
             let dest = remote.trailing_zeros() as usize;
             remote &= remote - 1;
             let env = Envelope::Publish {
