@@ -68,8 +68,14 @@ fn sigterm_says_goodbye_to_every_session_and_exits_zero() {
 /// Runs `--check-config` on a file holding `toml`; returns (success, everything printed).
 fn check_config(file: &std::path::Path, toml: &str) -> (bool, String) {
     std::fs::write(file, toml).unwrap();
-    let out = switchyard().arg("--config").arg(file).arg("--check-config").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let out = switchyard()
+        .arg("--config")
+        .arg(file)
+        .arg("--check-config")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -79,10 +85,19 @@ fn check_config_reports_every_bad_key() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.toml");
     let (ok, text) = check_config(&file, "shards = 1\n[session]\nhandshake_timeot_ms = 5\n");
-    assert!(!ok && text.contains("session.handshake_timeot_ms"), "{text}");
-    let (ok, text) = check_config(&file, "[rawsocket]\nmax_message_size = 1000\n[websocket]\npath = \"ws\"\n");
+    assert!(
+        !ok && text.contains("session.handshake_timeot_ms"),
+        "{text}"
+    );
+    let (ok, text) = check_config(
+        &file,
+        "[rawsocket]\nmax_message_size = 1000\n[websocket]\npath = \"ws\"\n",
+    );
     assert!(!ok, "{text}");
-    assert!(text.contains("rawsocket.max_message_size") && text.contains("websocket.path"), "{text}");
+    assert!(
+        text.contains("rawsocket.max_message_size") && text.contains("websocket.path"),
+        "{text}"
+    );
     let (ok, text) = check_config(&file, "shards = 2\n");
     assert!(ok, "{text}");
 }

@@ -236,10 +236,21 @@ impl<'a> Cursor<'a> {
 
     /// Skips one item at nesting level `depth`, validating all of it.
     pub(super) fn skip(&mut self, depth: usize) -> Result<(), DecodeError> {
-        match self.item_head()? {
-            Head::Text(Some(n)) => {
-                self.str_body(n)?;
+        // Fast path for the one-byte heads most payloads are made of.
+        match self.buf.get(self.pos) {
+            Some(0x00..=0x17 | 0x20..=0x37 | 0xf4..=0xf7) => {
+                self.pos += 1;
+                return Ok(());
             }
+            Some(&m @ (0x40..=0x57 | 0x60..=0x77)) => {
+                self.pos += 1;
+                let body = self.take(usize::from(m & 0x1f))?;
+                return if m >= 0x60 { check_utf8(body) } else { Ok(()) };
+            }
+            _ => {}
+        }
+        match self.item_head()? {
+            Head::Text(Some(n)) => check_utf8(self.take(n)?)?,
             Head::Bytes(Some(n)) => {
                 self.take(n)?;
             }
@@ -322,9 +333,14 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Fails unless `chunk` is UTF-8.
+/// Fails unless `chunk` is UTF-8 (ASCII, the common case, is checked inline).
+#[inline]
 fn check_utf8(chunk: &[u8]) -> Result<(), DecodeError> {
-    std::str::from_utf8(chunk).map(drop).map_err(|_| BAD_UTF8)
+    if chunk.is_ascii() || std::str::from_utf8(chunk).is_ok() {
+        Ok(())
+    } else {
+        Err(BAD_UTF8)
+    }
 }
 
 /// A length argument as `usize` (one that does not fit cannot be satisfied

@@ -155,10 +155,20 @@ impl<'a> Cursor<'a> {
 
     /// Skips one item at nesting level `depth`, validating all of it.
     pub(super) fn skip(&mut self, depth: usize) -> Result<(), DecodeError> {
-        match self.head()? {
-            Head::Str(len) => {
-                self.str_body(len)?;
+        // Fast path for the one-byte markers most payloads are made of.
+        match self.buf.get(self.pos) {
+            Some(0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff) => {
+                self.pos += 1;
+                return Ok(());
             }
+            Some(&m @ 0xa0..=0xbf) => {
+                self.pos += 1;
+                return check_utf8(self.take(usize::from(m & 0x1f))?);
+            }
+            _ => {}
+        }
+        match self.head()? {
+            Head::Str(len) => check_utf8(self.take(len)?)?,
             Head::Bin(len) | Head::Ext(_, len) => {
                 self.take(len)?;
             }
@@ -232,6 +242,16 @@ fn int(v: i64) -> Head {
         Head::UInt(v as u64)
     } else {
         Head::Int(v)
+    }
+}
+
+/// Fails unless `s` is UTF-8 (ASCII, the common case, is checked inline).
+#[inline]
+fn check_utf8(s: &[u8]) -> Result<(), DecodeError> {
+    if s.is_ascii() || std::str::from_utf8(s).is_ok() {
+        Ok(())
+    } else {
+        Err(BAD_UTF8)
     }
 }
 
