@@ -178,3 +178,54 @@ fn hellos_over_the_session_limit_are_refused() {
         "switchyard.error.max_sessions_reached"
     );
 }
+
+#[test]
+fn unknown_realms_are_created_when_configured() {
+    // One shard: a leaked event from realm1 would be queued before the expected one.
+    let mut opts = RouterOptions::local(1);
+    opts.settings.auto_create_realms = true;
+    let router = Router::start_with(opts);
+    let url = router.url(Kind::RawSocket);
+    let mut sub = Client::join(&url, Serializer::Json, "com.brand.new");
+    let id = sub.subscribe("com.topic");
+    let mut elsewhere = Client::join(&url, Serializer::Json, "realm1");
+    elsewhere.publish_acked("com.topic", Payload::empty());
+    let mut publisher = Client::join(&url, Serializer::Cbor, "com.brand.new");
+    publisher.publish_acked("com.topic", Payload::args(vec![Value::UInt(1)]));
+    // Realms are separate: only the publication in the new realm arrives.
+    match sub.recv() {
+        Message::Event {
+            subscription,
+            payload,
+            ..
+        } => {
+            assert_eq!(subscription, id);
+            assert_same_payload(&payload, &Payload::args(vec![Value::UInt(1)]));
+        }
+        other => panic!("expected EVENT, got {other:?}"),
+    }
+}
+
+#[test]
+fn strict_uris_refuse_what_loose_ones_allow() {
+    let mut opts = RouterOptions::local(1);
+    opts.settings.uri_check = switchyard::routing::UriCheck::Strict;
+    let router = Router::start_with(opts);
+    let mut c = router.join(setup(Kind::WebSocket));
+    let request = c.request();
+    c.send(&Message::Subscribe {
+        request,
+        options: Dict::new(),
+        topic: Text::from("com.Upper-Case"),
+    });
+    match c.recv() {
+        Message::Error {
+            error, request: r, ..
+        } => {
+            assert_eq!(r, request);
+            assert_eq!(error, "wamp.error.invalid_uri");
+        }
+        other => panic!("expected ERROR invalid_uri, got {other:?}"),
+    }
+    c.subscribe("com.lower_case");
+}
