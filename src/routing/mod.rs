@@ -1,8 +1,11 @@
-//! Routing primitives shared by the broker and the dealer: URI rules and
+//! Routing primitives shared by the broker and the dealer: URI rules, the
+//! pattern index (exact, prefix and wildcard matching without scans), and
 //! which shard is "home" for a (realm, uri, match).
 
+pub mod trie;
 pub mod uri;
 
+pub use trie::PatternIndex;
 pub use uri::{is_reserved, is_valid_uri, MatchPolicy, UriCheck};
 
 use std::hash::{Hash, Hasher};

@@ -12,7 +12,7 @@ pub enum UriCheck {
 }
 
 /// How a subscription or registration matches URIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MatchPolicy {
     Exact,
     Prefix,
