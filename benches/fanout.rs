@@ -9,6 +9,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::rc::Rc;
 use std::time::Duration;
 use switchyard::session::outbound::{Outbound, SlowConsumer};
+use switchyard::shard::mesh::pump;
 use switchyard::shard::{Settings, Shard};
 use switchyard::wire::{
     encode, Dict, Message, Payload, PublicationId, RequestId, Serializer, SessionId,
@@ -19,25 +20,6 @@ struct World {
     shards: Vec<Shard>,
     queues: Vec<Rc<Outbound>>,
     publisher: SessionId,
-}
-
-/// Moves envelopes between shards until none are left.
-fn pump(shards: &mut [Shard]) {
-    loop {
-        let mut moved = false;
-        for from in 0..shards.len() {
-            for to in 0..shards.len() {
-                let batch = shards[from].mesh.take(to);
-                if !batch.is_empty() {
-                    moved = true;
-                    shards[to].apply_batch(batch);
-                }
-            }
-        }
-        if !moved {
-            return;
-        }
-    }
 }
 
 fn join(shard: &mut Shard, ser: Serializer) -> (SessionId, Rc<Outbound>) {

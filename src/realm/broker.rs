@@ -61,6 +61,11 @@ impl Broker {
         }
     }
 
+    /// Number of topics with interest from other shards.
+    pub fn interest_len(&self) -> usize {
+        self.interest.len()
+    }
+
     /// The other shards with subscribers of `topic`, as a bit mask.
     pub fn interested_shards(&self, topic: &str) -> u64 {
         self.interest.get(topic).copied().unwrap_or(0)

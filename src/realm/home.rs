@@ -80,6 +80,11 @@ impl Home {
         }
     }
 
+    /// Number of (subscription IDs, registrations) this shard is home for.
+    pub fn len(&self) -> (usize, usize) {
+        (self.subscriptions.len(), self.registrations.len())
+    }
+
     /// The registration ID of a key, if registered.
     pub fn registration(&self, key: &(Text, Text, MatchPolicy)) -> Option<RegistrationId> {
         self.registrations.get(key).map(|r| r.id)

@@ -99,6 +99,26 @@ impl MeshOut {
     }
 }
 
+/// Runs shards in one thread (tests, benches): moves every queued envelope
+/// to its destination shard until none are left.
+pub fn pump(shards: &mut [Shard]) {
+    loop {
+        let mut moved = false;
+        for from in 0..shards.len() {
+            for to in 0..shards.len() {
+                let batch = shards[from].mesh.take(to);
+                if !batch.is_empty() {
+                    moved = true;
+                    shards[to].apply_batch(batch);
+                }
+            }
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
 /// One shard's ends of the mesh before they are connected to its executor.
 pub struct MeshEnds {
     pub senders: Vec<Option<Sender<Vec<Envelope>>>>,

@@ -61,6 +61,19 @@ pub struct Stats {
     pub protocol_violations: u64,
 }
 
+/// How much routing state a shard holds (for tests and diagnostics).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Footprint {
+    pub sessions: usize,
+    pub topics: usize,
+    pub interest: usize,
+    pub procedures: usize,
+    pub home_subscriptions: usize,
+    pub home_registrations: usize,
+    pub invocations: usize,
+    pub pending: usize,
+}
+
 /// A client message broke the protocol: the session must be aborted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation(pub String);
@@ -113,6 +126,22 @@ impl Shard {
     /// Number of established sessions on this shard.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Counts the routing state this shard holds.
+    pub fn footprint(&self) -> Footprint {
+        let (home_subscriptions, home_registrations) = self.home.len();
+        let realms = self.realms.values();
+        Footprint {
+            sessions: self.sessions.len(),
+            topics: realms.clone().map(|r| r.broker.topics.len()).sum(),
+            interest: realms.clone().map(|r| r.broker.interest_len()).sum(),
+            procedures: realms.map(|r| r.dealer.len()).sum(),
+            home_subscriptions,
+            home_registrations,
+            invocations: self.invocations.len(),
+            pending: self.pending.len(),
+        }
     }
 
     /// True when `realm` exists (or may be created) on this router.

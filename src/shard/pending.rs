@@ -54,6 +54,11 @@ impl Pending {
         self.ops.remove(&op)
     }
 
+    /// Number of operations waiting.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
     /// Counts one ack for `op`; returns the operation when it was the last.
     pub fn ack(&mut self, op: OpId) -> Option<Waiting> {
         let done = match self.ops.get_mut(&op)? {
