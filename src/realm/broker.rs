@@ -37,6 +37,8 @@ pub struct Topic {
 pub struct Delivery {
     pub delivered: u64,
     pub dropped: u64,
+    /// Subscribers whose queue went over budget with this event (disconnected).
+    pub overflowed: u64,
 }
 
 /// One realm's pub/sub state on one shard.
@@ -102,7 +104,8 @@ impl Broker {
             };
             match s.outbound.push(frame.clone(), FrameKind::Event) {
                 Pushed::Queued => result.delivered += 1,
-                _ => result.dropped += 1,
+                Pushed::Overflow => result.overflowed += 1,
+                Pushed::Dropped | Pushed::Closed => result.dropped += 1,
             }
         }
         result

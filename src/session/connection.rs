@@ -257,7 +257,8 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
     let enc = writer.encoder();
     let peer_max = writer.peer_max_message_size();
     let mut batch = Vec::new();
-    let mut buf = BytesMut::with_capacity(16 * 1024);
+    // Allocated on first use and dropped when large: idle sessions stay small.
+    let mut buf = BytesMut::new();
     while outbound.next_batch(&mut batch).await {
         buf.clear();
         for f in batch.drain(..) {
@@ -278,8 +279,8 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
         if writer.write_all(&buf).await.is_err() {
             break;
         }
-        if buf.capacity() > 1 << 20 {
-            buf = BytesMut::with_capacity(16 * 1024);
+        if buf.capacity() > 64 * 1024 {
+            buf = BytesMut::new();
         }
     }
     buf.clear();

@@ -240,6 +240,7 @@ impl Shard {
     fn count_delivery(&mut self, d: crate::realm::broker::Delivery) {
         self.stats.events_delivered += d.delivered;
         self.stats.events_dropped += d.dropped;
+        self.stats.slow_consumer_disconnects += d.overflowed;
     }
 
     /// Broker envelopes from other shards (or this one).
