@@ -94,6 +94,8 @@ pub async fn run_shard(start: ShardStart) {
     while live.get() > 0 && Instant::now() < deadline {
         glommio::timer::sleep(Duration::from_millis(5)).await;
     }
+    let stats = shard.borrow().stats.clone();
+    tracing::info!(shard = start.shard, ?stats, "shard stopped");
 }
 
 fn set_address(l: &mut Option<super::ListenerOptions>, addr: Option<SocketAddr>) {
