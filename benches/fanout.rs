@@ -64,7 +64,7 @@ fn drain(queues: &[Rc<Outbound>]) -> usize {
     for q in queues {
         if q.queued_bytes() > 0 {
             bytes += q.queued_bytes();
-            futures_lite::future::block_on(q.next_batch(&mut out));
+            futures_lite::future::block_on(q.next_batch(&mut out, usize::MAX));
             out.clear();
         }
     }

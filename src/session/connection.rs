@@ -13,6 +13,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+/// The most bytes of queued messages written in one batch.
+const WRITE_BATCH: usize = 256 * 1024;
+
 /// What every connection of a listener needs.
 pub struct ConnectionContext {
     pub shard: Rc<RefCell<Shard>>,
@@ -257,9 +260,9 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
     let enc = writer.encoder();
     let peer_max = writer.peer_max_message_size();
     let mut batch = Vec::new();
-    // Allocated on first use and dropped when large: idle sessions stay small.
+    // Allocated on first use, reused while busy, released when idle.
     let mut buf = BytesMut::new();
-    while outbound.next_batch(&mut batch).await {
+    while outbound.next_batch(&mut batch, WRITE_BATCH).await {
         buf.clear();
         for f in batch.drain(..) {
             let framed = match &f {
@@ -279,7 +282,7 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
         if writer.write_all(&buf).await.is_err() {
             break;
         }
-        if buf.capacity() > 64 * 1024 {
+        if buf.capacity() > 16 * 1024 && outbound.queued_bytes() == 0 {
             buf = BytesMut::new();
         }
     }

@@ -174,14 +174,25 @@ impl Outbound {
         .await
     }
 
-    /// Waits until frames are ready and moves them all into `out`.
+    /// Waits until frames are ready and moves them into `out`: all of them,
+    /// or as many as fit `max_bytes` (at least one), so a backed-up queue is
+    /// written in bounded batches through a reused buffer.
     /// Returns `false` once the queue is closing and empty.
-    pub async fn next_batch(&self, out: &mut Vec<OutFrame>) -> bool {
+    pub async fn next_batch(&self, out: &mut Vec<OutFrame>, max_bytes: usize) -> bool {
         poll_fn(|cx| {
             let mut inner = self.inner.borrow_mut();
             if !inner.frames.is_empty() {
-                out.extend(inner.frames.drain(..));
-                inner.bytes = 0;
+                let mut taken = 0;
+                while let Some(f) = inner.frames.front() {
+                    if taken > 0 && taken + f.len() > max_bytes {
+                        break;
+                    }
+                    taken += f.len();
+                    if let Some(f) = inner.frames.pop_front() {
+                        out.push(f);
+                    }
+                }
+                inner.bytes -= taken;
                 return Poll::Ready(true);
             }
             if inner.closing.is_some() {
@@ -243,12 +254,22 @@ mod tests {
         q.push(frame(1), FrameKind::Event);
         q.push(frame(2), FrameKind::Event);
         let mut out = Vec::new();
-        let ready = futures_lite::future::block_on(q.next_batch(&mut out));
+        let ready = futures_lite::future::block_on(q.next_batch(&mut out, usize::MAX));
         assert!(ready);
         assert_eq!(out.len(), 2);
         assert_eq!(q.queued_bytes(), 0);
+        q.push(frame(10), FrameKind::Event);
+        q.push(frame(10), FrameKind::Event);
+        out.clear();
+        assert!(futures_lite::future::block_on(q.next_batch(&mut out, 15)));
+        assert_eq!(out.len(), 1, "a batch stops at the byte limit");
+        assert_eq!(q.queued_bytes(), 10);
         q.close("bye");
         out.clear();
-        assert!(!futures_lite::future::block_on(q.next_batch(&mut out)));
+        assert!(futures_lite::future::block_on(q.next_batch(&mut out, 15)));
+        out.clear();
+        assert!(!futures_lite::future::block_on(
+            q.next_batch(&mut out, usize::MAX)
+        ));
     }
 }
