@@ -148,7 +148,7 @@ impl Client {
                 return Ok(Some(frame));
             }
             let wanted = self.decoder.wanted();
-            if read_more_blocking(&mut self.stream, &mut self.buf, wanted)? == 0 {
+            if read_more_blocking(&mut self.stream, &mut self.buf, wanted.max(READ_CHUNK))? == 0 {
                 return Ok(self.decoder.at_eof(&self.buf)?);
             }
         }

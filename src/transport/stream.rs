@@ -19,8 +19,10 @@ use std::io::{self, Read};
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd};
 
-/// Initial size of a read buffer, and the least a read asks for.
+/// Initial size of a read buffer during handshakes and in the blocking client.
 pub(crate) const READ_CHUNK: usize = 8 * 1024;
+/// The least a read asks for: an idle connection holds no more than this.
+const MIN_READ: usize = 1024;
 /// The most one read asks for (and zero-fills), even for a larger frame.
 const MAX_READ: usize = 64 * 1024;
 /// The most reserved ahead for a frame's body: beyond it, the buffer grows
@@ -35,6 +37,10 @@ pub struct FrameReader {
     buf: BytesMut,
     decoder: FrameDecoder,
     done: bool,
+    /// How much the next read asks for: doubles while reads fill it, halves
+    /// while they come back small, so busy peers read in large batches and
+    /// idle ones hold little memory.
+    chunk: usize,
 }
 
 impl FrameReader {
@@ -57,11 +63,13 @@ impl FrameReader {
                     return Err(e.into());
                 }
             }
-            let wanted = self.decoder.wanted();
-            if read_more(&mut self.stream, &mut self.buf, wanted).await? == 0 {
+            let offered = self.decoder.wanted().max(self.chunk).min(MAX_READ);
+            let n = read_more(&mut self.stream, &mut self.buf, offered).await?;
+            if n == 0 {
                 self.done = true;
                 return self.decoder.at_eof(&self.buf);
             }
+            self.chunk = next_chunk(self.chunk, n, offered);
         }
     }
 }
@@ -120,11 +128,14 @@ pub(crate) fn split(
         encoder: framing.encoder,
         peer_max: framing.peer_max,
     };
+    // The handshake's buffer is not kept when empty: idle sessions stay small.
+    let buf = if buf.is_empty() { BytesMut::new() } else { buf };
     let reader = FrameReader {
         stream,
         buf,
         decoder: framing.decoder,
         done: false,
+        chunk: 2 * MIN_READ,
     };
     Ok((reader, writer))
 }
@@ -166,6 +177,17 @@ pub(crate) fn read_more_blocking<R: Read>(
     Ok(n)
 }
 
+/// The read size after a read of `n` bytes out of `offered`.
+fn next_chunk(chunk: usize, n: usize, offered: usize) -> usize {
+    if n == offered {
+        (chunk * 2).min(MAX_READ)
+    } else if n < chunk / 4 {
+        (chunk / 2).max(MIN_READ)
+    } else {
+        chunk
+    }
+}
+
 /// Zero-filled room at the end of a buffer for one read; whatever was not
 /// filled is cut off again when the `Fill` is dropped, however that happens.
 struct Fill<'a> {
@@ -178,8 +200,8 @@ impl<'a> Fill<'a> {
     /// zero-fills only what one read may fill.
     fn new(buf: &'a mut BytesMut, wanted: usize) -> Self {
         let keep = buf.len();
-        buf.reserve(wanted.clamp(READ_CHUNK, MAX_RESERVE));
-        buf.resize(keep + wanted.clamp(READ_CHUNK, MAX_READ), 0);
+        buf.reserve(wanted.clamp(MIN_READ, MAX_RESERVE));
+        buf.resize(keep + wanted.clamp(MIN_READ, MAX_READ), 0);
         Fill { buf, keep }
     }
 
@@ -202,6 +224,15 @@ impl Drop for Fill<'_> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_read_size_grows_with_full_reads_and_shrinks_with_small_ones() {
+        assert_eq!(next_chunk(2048, 2048, 2048), 4096);
+        assert_eq!(next_chunk(MAX_READ, MAX_READ, MAX_READ), MAX_READ);
+        assert_eq!(next_chunk(8192, 100, 8192), 4096);
+        assert_eq!(next_chunk(MIN_READ, 1, MIN_READ), MIN_READ);
+        assert_eq!(next_chunk(8192, 4000, 8192), 8192);
+    }
 
     /// Yields its chunks one per read, then fails.
     struct Chunks(Vec<&'static [u8]>);
