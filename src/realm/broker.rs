@@ -1,9 +1,10 @@
-//! `Broker`: one realm's pub/sub state on one shard: the topics this shard's
-//! sessions subscribe to (with their router-wide subscription IDs), and which
-//! other shards have subscribers of a topic ("interest").
-//!
-//! Matching is exact-topic for now: a hash lookup per publish, never a scan.
+//! `Broker`: one realm's pub/sub state on one shard: the subscriptions
+//! (pattern + match policy) this shard's sessions hold, with their
+//! router-wide IDs, and which other shards have subscribers of a pattern
+//! ("interest"). Both are `PatternIndex`es: a publish matches exact, prefix
+//! and wildcard subscriptions without scanning them.
 
+use crate::routing::{MatchPolicy, PatternIndex};
 use crate::session::outbound::{FrameKind, Outbound, Pushed};
 use crate::shard::ids::ShardId;
 use crate::wire::{
@@ -11,7 +12,6 @@ use crate::wire::{
     SubscriptionId, Text,
 };
 use bytes::{Bytes, BytesMut};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// A local subscriber of a topic.
@@ -21,7 +21,8 @@ pub struct Subscriber {
     pub outbound: Rc<Outbound>,
 }
 
-/// A topic with local subscribers (or local SUBSCRIBEs waiting for their ID).
+/// A subscription (pattern + policy) with local subscribers, or local
+/// SUBSCRIBEs waiting for its ID.
 pub struct Topic {
     /// Known once the home shard answered; subscribers are served only when `active`.
     pub id: Option<SubscriptionId>,
@@ -44,37 +45,46 @@ pub struct Delivery {
 /// One realm's pub/sub state on one shard.
 #[derive(Default)]
 pub struct Broker {
-    pub topics: HashMap<Text, Topic>,
-    /// For each topic, the other shards that have subscribers of it (a bit per shard).
-    interest: HashMap<Text, u64>,
+    pub topics: PatternIndex<Topic>,
+    /// For each pattern, the other shards that have subscribers of it (a bit per shard).
+    interest: PatternIndex<u64>,
 }
 
 impl Broker {
-    /// Records that `shard` has (`on`) or no longer has subscribers of `topic`.
-    pub fn set_interest(&mut self, topic: &Text, shard: ShardId, on: bool) {
+    /// Records that `shard` has (`on`) or no longer has subscribers of (pattern, policy).
+    pub fn set_interest(&mut self, pattern: &Text, policy: MatchPolicy, shard: ShardId, on: bool) {
         let bit = 1u64 << shard;
-        if on {
-            *self.interest.entry(topic.clone()).or_insert(0) |= bit;
-        } else if let Some(mask) = self.interest.get_mut(topic.as_str()) {
-            *mask &= !bit;
-            if *mask == 0 {
-                self.interest.remove(topic.as_str());
+        match self.interest.get_mut(pattern, policy) {
+            Some(mask) if on => *mask |= bit,
+            Some(mask) => {
+                *mask &= !bit;
+                if *mask == 0 {
+                    self.interest.remove(pattern, policy);
+                }
             }
+            None if on => {
+                self.interest.insert(pattern.clone(), policy, bit);
+            }
+            None => {}
         }
     }
 
-    /// Number of topics with interest from other shards.
+    /// Number of patterns with interest from other shards.
     pub fn interest_len(&self) -> usize {
         self.interest.len()
     }
 
-    /// The other shards with subscribers of `topic`, as a bit mask.
+    /// The other shards with subscribers matching `topic`, as a bit mask.
     pub fn interested_shards(&self, topic: &str) -> u64 {
-        self.interest.get(topic).copied().unwrap_or(0)
+        let mut mask = 0;
+        self.interest.matches(topic, |(_, m)| mask |= *m);
+        mask
     }
 
-    /// Delivers an event to the local subscribers of `topic`, except `exclude`.
-    /// The EVENT is encoded once per serializer and shared by its subscribers.
+    /// Delivers an event to the local subscribers of every subscription
+    /// matching `topic`, except `exclude`. Each EVENT is encoded once per
+    /// (subscription, serializer) and shared by its subscribers; pattern
+    /// subscriptions get `Details.topic`.
     pub fn deliver(
         &self,
         topic: &str,
@@ -84,30 +94,36 @@ impl Broker {
         exclude: Option<SessionId>,
     ) -> Delivery {
         let mut result = Delivery::default();
-        let Some(t) = self.topics.get(topic) else {
-            return result;
-        };
-        let (Some(subscription), true) = (t.id, t.active) else {
-            return result;
-        };
-        let mut frames: [Option<Option<Bytes>>; 3] = [None, None, None];
-        for s in &t.subscribers {
-            if Some(s.session) == exclude {
-                continue;
-            }
-            let frame = frames[s.serializer.index()].get_or_insert_with(|| {
-                event_frame(s.serializer, subscription, publication, details, payload)
-            });
-            let Some(frame) = frame else {
-                result.dropped += 1;
-                continue;
+        self.topics.matches(topic, |(policy, t)| {
+            let (Some(subscription), true) = (t.id, t.active) else {
+                return;
             };
-            match s.outbound.push(frame.clone(), FrameKind::Event) {
-                Pushed::Queued => result.delivered += 1,
-                Pushed::Overflow => result.overflowed += 1,
-                Pushed::Dropped | Pushed::Closed => result.dropped += 1,
+            let pattern_details;
+            let details = if policy == MatchPolicy::Exact {
+                details
+            } else {
+                pattern_details = details.clone().with("topic", topic);
+                &pattern_details
+            };
+            let mut frames: [Option<Option<Bytes>>; 3] = [None, None, None];
+            for s in &t.subscribers {
+                if Some(s.session) == exclude {
+                    continue;
+                }
+                let frame = frames[s.serializer.index()].get_or_insert_with(|| {
+                    event_frame(s.serializer, subscription, publication, details, payload)
+                });
+                let Some(frame) = frame else {
+                    result.dropped += 1;
+                    continue;
+                };
+                match s.outbound.push(frame.clone(), FrameKind::Event) {
+                    Pushed::Queued => result.delivered += 1,
+                    Pushed::Overflow => result.overflowed += 1,
+                    Pushed::Dropped | Pushed::Closed => result.dropped += 1,
+                }
             }
-        }
+        });
         result
     }
 }
@@ -141,15 +157,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn interest_is_tracked_per_shard() {
+    fn interest_is_tracked_per_shard_and_pattern() {
         let mut b = Broker::default();
         let t = Text::from("com.a");
-        b.set_interest(&t, 1, true);
-        b.set_interest(&t, 2, true);
-        assert_eq!(b.interested_shards("com.a"), 0b110);
-        b.set_interest(&t, 1, false);
-        assert_eq!(b.interested_shards("com.a"), 0b100);
-        b.set_interest(&t, 2, false);
+        b.set_interest(&t, MatchPolicy::Exact, 1, true);
+        b.set_interest(&t, MatchPolicy::Exact, 2, true);
+        b.set_interest(&Text::from("com."), MatchPolicy::Prefix, 3, true);
+        assert_eq!(b.interested_shards("com.a"), 0b1110);
+        b.set_interest(&t, MatchPolicy::Exact, 1, false);
+        assert_eq!(b.interested_shards("com.a"), 0b1100);
+        b.set_interest(&t, MatchPolicy::Exact, 2, false);
+        b.set_interest(&Text::from("com."), MatchPolicy::Prefix, 3, false);
         assert_eq!(b.interested_shards("com.a"), 0);
+        assert_eq!(b.interest_len(), 0);
     }
 }

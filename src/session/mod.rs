@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod outbound;
 
+use crate::routing::MatchPolicy;
 use crate::wire::{RegistrationId, Serializer, SessionId, SubscriptionId, Text};
 use outbound::Outbound;
 use std::rc::Rc;
@@ -16,10 +17,10 @@ pub struct Session {
     pub outbound: Rc<Outbound>,
     pub authid: Text,
     pub authrole: Text,
-    /// Exact-topic subscriptions held, for UNSUBSCRIBE and cleanup.
-    pub subscriptions: Vec<(SubscriptionId, Text)>,
-    /// Registrations held, for UNREGISTER and cleanup.
-    pub registrations: Vec<(RegistrationId, Text)>,
+    /// Subscriptions held (ID, pattern, policy), for UNSUBSCRIBE and cleanup.
+    pub subscriptions: Vec<(SubscriptionId, Text, MatchPolicy)>,
+    /// Registrations held (ID, pattern, policy), for UNREGISTER and cleanup.
+    pub registrations: Vec<(RegistrationId, Text, MatchPolicy)>,
     /// The last INVOCATION request ID sent to this session (as callee).
     pub last_invocation: u64,
     /// True once this session called a callee on another shard.

@@ -61,6 +61,7 @@ pub enum Envelope {
     InterestAdd {
         realm: Text,
         topic: Text,
+        policy: MatchPolicy,
         from: ShardId,
         op: OpId,
     },
@@ -68,6 +69,7 @@ pub enum Envelope {
     InterestRemove {
         realm: Text,
         topic: Text,
+        policy: MatchPolicy,
         from: ShardId,
     },
     /// Home shard: register `callee` for (procedure, match), or refuse.
@@ -94,6 +96,7 @@ pub enum Envelope {
     RegistrationAdd {
         realm: Text,
         procedure: Text,
+        policy: MatchPolicy,
         registration: RegistrationId,
         callee: CalleeAddr,
         from: ShardId,

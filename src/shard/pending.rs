@@ -2,18 +2,24 @@
 //! a home shard, or acks from every other shard) before a reply goes out.
 
 use super::envelope::OpId;
+use crate::routing::MatchPolicy;
 use crate::wire::{RegistrationId, RequestId, SessionId, Text};
 use std::collections::HashMap;
 
 /// What an operation does when its answer (or its last ack) arrives.
 #[derive(Debug)]
 pub enum Waiting {
-    /// The home shard's subscription ID for a local topic.
-    SubscriptionId { realm: Text, topic: Text },
+    /// The home shard's subscription ID for a local (topic, policy).
+    SubscriptionId {
+        realm: Text,
+        topic: Text,
+        policy: MatchPolicy,
+    },
     /// Acks of `InterestAdd` from every other shard.
     Interest {
         realm: Text,
         topic: Text,
+        policy: MatchPolicy,
         remaining: usize,
     },
     /// The home shard's verdict on a REGISTER.
@@ -22,6 +28,7 @@ pub enum Waiting {
         request: RequestId,
         realm: Text,
         procedure: Text,
+        policy: MatchPolicy,
     },
     /// Acks of `RegistrationAdd` from every other shard.
     RegistrationAdd {
@@ -29,6 +36,7 @@ pub enum Waiting {
         request: RequestId,
         realm: Text,
         procedure: Text,
+        policy: MatchPolicy,
         registration: RegistrationId,
         remaining: usize,
     },

@@ -1,6 +1,7 @@
 //! The Broker side of a shard: SUBSCRIBE, UNSUBSCRIBE and PUBLISH from local
 //! sessions, and the broker envelopes from other shards.
 //!
+//! A subscription is a (pattern, match policy): exact, prefix or wildcard.
 //! SUBSCRIBED goes out only after the home shard gave the router-wide ID and
 //! every other shard acked the interest, so an event published after it, on
 //! any shard, reaches the new subscriber.
@@ -15,18 +16,15 @@ use crate::wire::{
     Dict, Message, Payload, PublicationId, RequestId, SessionId, SubscriptionId, Text,
 };
 
-/// The match policy of SUBSCRIBE/REGISTER options; only exact matching is routed.
-pub(super) fn match_option(options: &Dict) -> Result<Result<MatchPolicy, &'static str>, Violation> {
+/// The match policy of SUBSCRIBE/REGISTER options (`exact` when absent).
+pub(super) fn match_option(options: &Dict) -> Result<MatchPolicy, Violation> {
     let name = options
         .get_str("match")
         .map_err(|e| Violation::new(e.to_string()))?;
-    match name.map(MatchPolicy::from_name) {
-        None => Ok(Ok(MatchPolicy::Exact)),
-        Some(Some(MatchPolicy::Exact)) => Ok(Ok(MatchPolicy::Exact)),
-        Some(Some(_)) => Ok(Err("wamp.error.option_not_allowed")),
-        Some(None) => Err(Violation::new(
-            "option 'match' must be exact, prefix or wildcard",
-        )),
+    match name {
+        None => Ok(MatchPolicy::Exact),
+        Some(name) => MatchPolicy::from_name(name)
+            .ok_or_else(|| Violation::new("option 'match' must be exact, prefix or wildcard")),
     }
 }
 
@@ -38,11 +36,8 @@ impl Shard {
         options: &Dict,
         topic: Text,
     ) -> Result<(), Violation> {
-        if let Err(uri) = match_option(options)? {
-            self.reply_error(sid, code::SUBSCRIBE, request, uri);
-            return Ok(());
-        }
-        if !is_valid_uri(&topic, MatchPolicy::Exact, self.settings.uri_check) {
+        let policy = match_option(options)?;
+        if !is_valid_uri(&topic, policy, self.settings.uri_check) {
             self.reply_error(sid, code::SUBSCRIBE, request, "wamp.error.invalid_uri");
             return Ok(());
         }
@@ -55,7 +50,7 @@ impl Shard {
             session.outbound.clone(),
         );
         let broker = &mut self.realm_mut(&realm).broker;
-        if let Some(t) = broker.topics.get_mut(topic.as_str()) {
+        if let Some(t) = broker.topics.get_mut(&topic, policy) {
             match (t.id, t.active) {
                 (Some(id), true) => {
                     if !t.subscribers.iter().any(|s| s.session == sid) {
@@ -64,7 +59,7 @@ impl Shard {
                             serializer,
                             outbound,
                         });
-                        self.note_subscription(sid, id, &topic);
+                        self.note_subscription(sid, id, &topic, policy);
                     }
                     self.reply(
                         sid,
@@ -84,19 +79,20 @@ impl Shard {
             subscribers: Vec::new(),
             waiters: vec![(sid, request)],
         };
-        broker.topics.insert(topic.clone(), t);
+        broker.topics.insert(topic.clone(), policy, t);
         let op = self.pending.add(Waiting::SubscriptionId {
             realm: realm.clone(),
             topic: topic.clone(),
+            policy,
         });
-        let home = home_shard(&realm, &topic, MatchPolicy::Exact, self.nr_shards);
+        let home = home_shard(&realm, &topic, policy, self.nr_shards);
         let from = self.id;
         self.send(
             home,
             Envelope::SubscriptionAcquire {
                 realm,
                 topic,
-                policy: MatchPolicy::Exact,
+                policy,
                 from,
                 op,
             },
@@ -104,9 +100,15 @@ impl Shard {
         Ok(())
     }
 
-    fn note_subscription(&mut self, sid: SessionId, id: SubscriptionId, topic: &Text) {
+    fn note_subscription(
+        &mut self,
+        sid: SessionId,
+        id: SubscriptionId,
+        topic: &Text,
+        policy: MatchPolicy,
+    ) {
         if let Some(s) = self.sessions.get_mut(&sid) {
-            s.subscriptions.push((id, topic.clone()));
+            s.subscriptions.push((id, topic.clone(), policy));
         }
     }
 
@@ -122,7 +124,7 @@ impl Shard {
         let Some(at) = session
             .subscriptions
             .iter()
-            .position(|(id, _)| *id == subscription)
+            .position(|(id, ..)| *id == subscription)
         else {
             self.reply_error(
                 sid,
@@ -132,9 +134,9 @@ impl Shard {
             );
             return;
         };
-        let (_, topic) = session.subscriptions.swap_remove(at);
+        let (_, topic, policy) = session.subscriptions.swap_remove(at);
         let realm = session.realm.clone();
-        self.drop_subscriber(&realm, &topic, sid);
+        self.drop_subscriber(&realm, &topic, policy, sid);
         self.reply(
             sid,
             &Message::Unsubscribed {
@@ -144,34 +146,41 @@ impl Shard {
         );
     }
 
-    /// Removes `sid` from `topic`; the topic goes (router-wide) with its last subscriber.
-    pub(super) fn drop_subscriber(&mut self, realm: &Text, topic: &Text, sid: SessionId) {
+    /// Removes `sid` from (topic, policy); it goes (router-wide) with its last subscriber.
+    pub(super) fn drop_subscriber(
+        &mut self,
+        realm: &Text,
+        topic: &Text,
+        policy: MatchPolicy,
+        sid: SessionId,
+    ) {
         let broker = &mut self.realm_mut(realm).broker;
-        let Some(t) = broker.topics.get_mut(topic.as_str()) else {
+        let Some(t) = broker.topics.get_mut(topic, policy) else {
             return;
         };
         t.subscribers.retain(|s| s.session != sid);
         if t.subscribers.is_empty() && t.waiters.is_empty() && t.active {
-            broker.topics.remove(topic.as_str());
-            self.release_topic(realm, topic);
+            broker.topics.remove(topic, policy);
+            self.release_topic(realm, topic, policy);
         }
     }
 
-    fn release_topic(&mut self, realm: &Text, topic: &Text) {
+    fn release_topic(&mut self, realm: &Text, topic: &Text, policy: MatchPolicy) {
         let from = self.id;
         self.broadcast(|| Envelope::InterestRemove {
             realm: realm.clone(),
             topic: topic.clone(),
+            policy,
             from,
         });
-        let home = home_shard(realm, topic, MatchPolicy::Exact, self.nr_shards);
+        let home = home_shard(realm, topic, policy, self.nr_shards);
         let (realm, topic) = (realm.clone(), topic.clone());
         self.send(
             home,
             Envelope::SubscriptionRelease {
                 realm,
                 topic,
-                policy: MatchPolicy::Exact,
+                policy,
                 from,
             },
         );
@@ -289,50 +298,64 @@ impl Shard {
             Envelope::InterestAdd {
                 realm,
                 topic,
+                policy,
                 from,
                 op,
             } => {
                 self.realm_mut(&realm)
                     .broker
-                    .set_interest(&topic, from, true);
+                    .set_interest(&topic, policy, from, true);
                 self.send(from, Envelope::Ack { op });
             }
-            Envelope::InterestRemove { realm, topic, from } => self
+            Envelope::InterestRemove {
+                realm,
+                topic,
+                policy,
+                from,
+            } => self
                 .realm_mut(&realm)
                 .broker
-                .set_interest(&topic, from, false),
+                .set_interest(&topic, policy, from, false),
             _ => {}
         }
     }
 
     fn subscription_acquired(&mut self, op: OpId, subscription: SubscriptionId) {
-        let Some(Waiting::SubscriptionId { realm, topic }) = self.pending.take(op) else {
+        let Some(Waiting::SubscriptionId {
+            realm,
+            topic,
+            policy,
+        }) = self.pending.take(op)
+        else {
             return;
         };
-        if let Some(t) = self.realm_mut(&realm).broker.topics.get_mut(topic.as_str()) {
+        if let Some(t) = self.realm_mut(&realm).broker.topics.get_mut(&topic, policy) {
             t.id = Some(subscription);
         }
         if self.nr_shards == 1 {
-            return self.activate_topic(&realm, &topic);
+            return self.activate_topic(&realm, &topic, policy);
         }
+        let remaining = self.nr_shards - 1;
         let waiting = Waiting::Interest {
             realm: realm.clone(),
             topic: topic.clone(),
-            remaining: self.nr_shards - 1,
+            policy,
+            remaining,
         };
         let op = self.pending.add(waiting);
         let from = self.id;
         self.broadcast(|| Envelope::InterestAdd {
             realm: realm.clone(),
             topic: topic.clone(),
+            policy,
             from,
             op,
         });
     }
 
-    /// Every shard routes the topic here now: answer the waiting SUBSCRIBEs.
-    pub(super) fn activate_topic(&mut self, realm: &Text, topic: &Text) {
-        let Some(t) = self.realm_mut(realm).broker.topics.get_mut(topic.as_str()) else {
+    /// Every shard routes the subscription here now: answer the waiting SUBSCRIBEs.
+    pub(super) fn activate_topic(&mut self, realm: &Text, topic: &Text, policy: MatchPolicy) {
+        let Some(t) = self.realm_mut(realm).broker.topics.get_mut(topic, policy) else {
             return;
         };
         let Some(id) = t.id else { return };
@@ -347,10 +370,10 @@ impl Shard {
                 serializer: s.serializer,
                 outbound: s.outbound.clone(),
             };
-            let t = self.realm_mut(realm).broker.topics.get_mut(topic.as_str());
+            let t = self.realm_mut(realm).broker.topics.get_mut(topic, policy);
             if let Some(t) = t.filter(|t| !t.subscribers.iter().any(|x| x.session == sid)) {
                 t.subscribers.push(sub);
-                self.note_subscription(sid, id, topic);
+                self.note_subscription(sid, id, topic, policy);
             }
             self.reply(
                 sid,
@@ -363,11 +386,11 @@ impl Shard {
         let broker = &mut self.realm_mut(realm).broker;
         if broker
             .topics
-            .get(topic.as_str())
+            .get(topic, policy)
             .is_some_and(|t| t.subscribers.is_empty())
         {
-            broker.topics.remove(topic.as_str());
-            self.release_topic(realm, topic);
+            broker.topics.remove(topic, policy);
+            self.release_topic(realm, topic, policy);
         }
     }
 }

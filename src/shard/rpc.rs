@@ -1,10 +1,11 @@
 //! The Dealer side of a shard: REGISTER, UNREGISTER, CALL, YIELD and callee
 //! ERROR from local sessions, and the dealer envelopes from other shards.
 //!
-//! The home shard of (realm, procedure) decides a REGISTER; REGISTERED goes
-//! out once every shard's replica has the registration. A CALL is routed from
-//! the replica on the caller's shard; the callee's shard keeps the invocation
-//! (and the caller's return address) until the YIELD or ERROR.
+//! The home shard of (realm, procedure, match) decides a REGISTER; REGISTERED
+//! goes out once every shard's replica has the registration. A CALL is
+//! routed from the replica on the caller's shard (best match: exact, longest
+//! prefix, then wildcard); the callee's shard keeps the invocation (and the
+//! caller's return address) until the YIELD or ERROR.
 
 use super::envelope::{CalleeAddr, CallerAddr, Envelope, OpId};
 use super::pending::Waiting;
@@ -22,10 +23,7 @@ impl Shard {
         options: &Dict,
         procedure: Text,
     ) -> Result<(), Violation> {
-        if let Err(uri) = match_option(options)? {
-            self.reply_error(sid, code::REGISTER, request, uri);
-            return Ok(());
-        }
+        let policy = match_option(options)?;
         let invoke = options
             .get_str("invoke")
             .map_err(|e| Violation::new(e.to_string()))?;
@@ -38,22 +36,22 @@ impl Shard {
             );
             return Ok(());
         }
-        let valid = is_valid_uri(&procedure, MatchPolicy::Exact, self.settings.uri_check);
-        if !valid || is_reserved(&procedure) {
+        if !is_valid_uri(&procedure, policy, self.settings.uri_check) || is_reserved(&procedure) {
             self.reply_error(sid, code::REGISTER, request, "wamp.error.invalid_uri");
             return Ok(());
         }
         let Some(realm) = self.sessions.get(&sid).map(|s| s.realm.clone()) else {
             return Ok(());
         };
-        let waiting = Waiting::RegistrationId {
+        let (r, p) = (realm.clone(), procedure.clone());
+        let op = self.pending.add(Waiting::RegistrationId {
             session: sid,
             request,
-            realm: realm.clone(),
-            procedure: procedure.clone(),
-        };
-        let op = self.pending.add(waiting);
-        let home = home_shard(&realm, &procedure, MatchPolicy::Exact, self.nr_shards);
+            realm: r,
+            procedure: p,
+            policy,
+        });
+        let home = home_shard(&realm, &procedure, policy, self.nr_shards);
         let callee = CalleeAddr {
             shard: self.id,
             session: sid,
@@ -63,7 +61,7 @@ impl Shard {
             Envelope::RegistrationAcquire {
                 realm,
                 procedure,
-                policy: MatchPolicy::Exact,
+                policy,
                 callee,
                 op,
             },
@@ -83,7 +81,7 @@ impl Shard {
         let Some(at) = session
             .registrations
             .iter()
-            .position(|(id, _)| *id == registration)
+            .position(|(id, ..)| *id == registration)
         else {
             self.reply_error(
                 sid,
@@ -93,9 +91,9 @@ impl Shard {
             );
             return;
         };
-        let (_, procedure) = session.registrations.swap_remove(at);
+        let (_, procedure, policy) = session.registrations.swap_remove(at);
         let realm = session.realm.clone();
-        self.withdraw_registration(&realm, &procedure, registration, sid);
+        self.withdraw_registration(&realm, &procedure, policy, registration, sid);
         self.reply(
             sid,
             &Message::Unregistered {
@@ -110,6 +108,7 @@ impl Shard {
         &mut self,
         realm: &Text,
         procedure: &Text,
+        policy: MatchPolicy,
         id: RegistrationId,
         sid: SessionId,
     ) {
@@ -121,22 +120,22 @@ impl Shard {
             },
         );
         self.realm_mut(realm).dealer.remove(id, callee);
-        let realm_c = realm.clone();
+        let r = realm.clone();
         self.broadcast(|| Envelope::RegistrationRemove {
-            realm: realm_c.clone(),
+            realm: r.clone(),
             registration: id,
             callee,
             from,
             op: 0,
         });
-        let home = home_shard(realm, procedure, MatchPolicy::Exact, self.nr_shards);
+        let home = home_shard(realm, procedure, policy, self.nr_shards);
         let (realm, procedure) = (realm.clone(), procedure.clone());
         self.send(
             home,
             Envelope::RegistrationRelease {
                 realm,
                 procedure,
-                policy: MatchPolicy::Exact,
+                policy,
                 callee,
             },
         );
@@ -152,10 +151,14 @@ impl Shard {
         if !is_valid_uri(&procedure, MatchPolicy::Exact, self.settings.uri_check) {
             return self.reply_error(sid, code::CALL, request, "wamp.error.invalid_uri");
         }
-        let Some(realm) = self.sessions.get(&sid).map(|s| s.realm.clone()) else {
+        let Some(session) = self.sessions.get(&sid) else {
             return;
         };
-        let Some((registration, callee)) = self.realm_mut(&realm).dealer.lookup(&procedure) else {
+        let Some(route) = self
+            .realms
+            .get(&session.realm)
+            .and_then(|r| r.dealer.lookup(&procedure))
+        else {
             return self.reply_error(sid, code::CALL, request, "wamp.error.no_such_procedure");
         };
         self.stats.calls += 1;
@@ -164,23 +167,26 @@ impl Shard {
             session: sid,
             request,
         };
+        // For a pattern registration the callee learns which procedure was called.
+        let details = match route.policy {
+            MatchPolicy::Exact => Dict::new(),
+            _ => Dict::new().with("procedure", procedure),
+        };
+        let (registration, callee) = (route.registration, route.callee);
         if callee.shard == self.id {
-            self.invoke(registration, callee.session, caller, Dict::new(), payload);
+            self.invoke(registration, callee.session, caller, details, payload);
         } else {
             if let Some(s) = self.sessions.get_mut(&sid) {
                 s.called_remote = true;
             }
-            let details = Dict::new();
-            self.send(
-                callee.shard,
-                Envelope::Invoke {
-                    registration,
-                    callee: callee.session,
-                    caller,
-                    details,
-                    payload,
-                },
-            );
+            let env = Envelope::Invoke {
+                registration,
+                callee: callee.session,
+                caller,
+                details,
+                payload,
+            };
+            self.send(callee.shard, env);
         }
     }
 
@@ -338,6 +344,7 @@ impl Shard {
             Envelope::RegistrationAdd {
                 realm,
                 procedure,
+                policy,
                 registration,
                 callee,
                 from,
@@ -345,7 +352,7 @@ impl Shard {
             } => {
                 self.realm_mut(&realm)
                     .dealer
-                    .add(procedure, registration, callee);
+                    .add(procedure, policy, registration, callee);
                 self.send(from, Envelope::Ack { op });
             }
             Envelope::RegistrationRemove {
@@ -391,6 +398,7 @@ impl Shard {
             request,
             realm,
             procedure,
+            policy,
         }) = self.pending.take(op)
         else {
             return;
@@ -401,18 +409,18 @@ impl Shard {
         };
         let id = match result {
             Err(error) => {
+                let details = Dict::new();
                 let msg = Message::Error {
                     request_type: code::REGISTER,
                     request,
-                    details: Dict::new(),
+                    details,
                     error,
                     payload: Payload::empty(),
                 };
                 return self.reply(session, &msg);
             }
             Ok(_) if !self.sessions.contains_key(&session) => {
-                let home = home_shard(&realm, &procedure, MatchPolicy::Exact, self.nr_shards);
-                let policy = MatchPolicy::Exact;
+                let home = home_shard(&realm, &procedure, policy, self.nr_shards);
                 return self.send(
                     home,
                     Envelope::RegistrationRelease {
@@ -427,13 +435,15 @@ impl Shard {
         };
         self.realm_mut(&realm)
             .dealer
-            .add(procedure.clone(), id, callee);
+            .add(procedure.clone(), policy, id, callee);
         let remaining = self.nr_shards - 1;
+        let (r, p) = (realm.clone(), procedure.clone());
         let waiting = Waiting::RegistrationAdd {
             session,
             request,
-            realm: realm.clone(),
-            procedure: procedure.clone(),
+            realm: r,
+            procedure: p,
+            policy,
             registration: id,
             remaining,
         };
@@ -445,6 +455,7 @@ impl Shard {
         self.broadcast(|| Envelope::RegistrationAdd {
             realm: realm.clone(),
             procedure: procedure.clone(),
+            policy,
             registration: id,
             callee,
             from,
@@ -459,6 +470,7 @@ impl Shard {
             request,
             realm,
             procedure,
+            policy,
             registration,
             ..
         } = w
@@ -467,7 +479,7 @@ impl Shard {
         };
         match self.sessions.get_mut(&session) {
             Some(s) => {
-                s.registrations.push((registration, procedure));
+                s.registrations.push((registration, procedure, policy));
                 self.reply(
                     session,
                     &Message::Registered {
@@ -476,14 +488,19 @@ impl Shard {
                     },
                 );
             }
-            None => self.withdraw_registration(&realm, &procedure, registration, session),
+            None => self.withdraw_registration(&realm, &procedure, policy, registration, session),
         }
     }
 
     /// Counts an ack; finishes the operation on the last one.
     pub(super) fn apply_ack(&mut self, op: OpId) {
         match self.pending.ack(op) {
-            Some(Waiting::Interest { realm, topic, .. }) => self.activate_topic(&realm, &topic),
+            Some(Waiting::Interest {
+                realm,
+                topic,
+                policy,
+                ..
+            }) => self.activate_topic(&realm, &topic, policy),
             Some(w @ Waiting::RegistrationAdd { .. }) => self.registration_done(w),
             _ => {}
         }

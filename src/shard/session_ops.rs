@@ -60,8 +60,16 @@ impl Refused {
 }
 
 fn welcome_roles() -> Dict {
-    let broker = Dict::new().with("features", Dict::new().with("publisher_exclusion", true));
-    let dealer = Dict::new().with("features", Dict::new());
+    let broker = Dict::new().with(
+        "features",
+        Dict::new()
+            .with("publisher_exclusion", true)
+            .with("pattern_based_subscription", true),
+    );
+    let dealer = Dict::new().with(
+        "features",
+        Dict::new().with("pattern_based_registration", true),
+    );
     Dict::new().with("broker", broker).with("dealer", dealer)
 }
 
@@ -263,11 +271,11 @@ impl Shard {
         let Some(session) = self.sessions.remove(&sid) else {
             return;
         };
-        for (_, topic) in &session.subscriptions {
-            self.drop_subscriber(&session.realm, topic, sid);
+        for (_, topic, policy) in &session.subscriptions {
+            self.drop_subscriber(&session.realm, topic, *policy, sid);
         }
-        for (id, procedure) in &session.registrations {
-            self.withdraw_registration(&session.realm, procedure, *id, sid);
+        for (id, procedure, policy) in &session.registrations {
+            self.withdraw_registration(&session.realm, procedure, *policy, *id, sid);
         }
         self.cancel_invocations_of(sid);
         self.forget_caller(sid, session.called_remote);
