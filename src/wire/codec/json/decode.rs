@@ -187,11 +187,15 @@ impl Cursor<'_> {
                 }
             }
         }
-        // Fractions, exponents and integers too large for 64 bits.
+        // Fractions, exponents and integers too large for 64 bits. A number
+        // beyond f64's range is refused (as serde_json does): it could not be
+        // written back (JSON has no infinity).
         let text = std::str::from_utf8(s).map_err(|_| Error::BadNumber)?;
         text.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
             .map(Value::Float)
-            .map_err(|_| Error::BadNumber)
+            .ok_or(Error::BadNumber)
     }
 
     /// A list at `pos`, itself at nesting level `depth`.

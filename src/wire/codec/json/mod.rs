@@ -14,6 +14,8 @@ mod encode;
 mod scan;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vector_tests;
 
 use super::{Elements, Format, Kind, Serializer};
 use crate::wire::error::DecodeError;
