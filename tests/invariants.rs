@@ -35,13 +35,13 @@ fn every_subscriber_gets_every_event_once_and_in_order() {
     let mut subscribers: Vec<Client> = setups()
         .iter()
         .enumerate()
-        .map(|(i, s)| router.join_on(*s, i % 3))
+        .map(|(i, s)| router.join_on_in(*s, i % 3, "realm1"))
         .collect();
     for s in subscribers.iter_mut() {
         s.subscribe("com.invariant.events");
     }
     let mut publishers: Vec<Client> = (0..3)
-        .map(|shard| router.join_on(setups()[shard], shard))
+        .map(|shard| router.join_on_in(setups()[shard], shard, "realm1"))
         .collect();
     for n in 0..EVENTS {
         for (p, publisher) in publishers.iter_mut().enumerate() {
@@ -83,13 +83,13 @@ fn no_call_is_lost_or_answered_twice() {
     const CALLS: u64 = 200;
     let router = Router::start(3);
     let mut callees: Vec<Client> = (0..3)
-        .map(|shard| router.join_on(setups()[shard + 3], shard))
+        .map(|shard| router.join_on_in(setups()[shard + 3], shard, "realm1"))
         .collect();
     for (i, c) in callees.iter_mut().enumerate() {
         c.register(&format!("com.invariant.proc{i}")).unwrap();
     }
     let callers: Vec<Client> = (0..3)
-        .map(|shard| router.join_on(setups()[shard], shard))
+        .map(|shard| router.join_on_in(setups()[shard], shard, "realm1"))
         .collect();
     let callee_threads: Vec<_> = callees
         .into_iter()
@@ -138,7 +138,7 @@ fn no_call_is_lost_or_answered_twice() {
     for (i, t) in callee_threads.into_iter().enumerate() {
         let mut c = t.join().unwrap();
         // The callee got exactly CALLS invocations: a ping call is the next one.
-        let mut caller = router.join(setups()[0]);
+        let mut caller = Client::join(&router.url(Kind::WebSocket), Serializer::Json, "realm1");
         let proc_name = format!("com.invariant.ping{i}");
         c.register(&proc_name).unwrap();
         let request = caller.call(&proc_name, Payload::empty());

@@ -195,7 +195,7 @@ fn events_cross_serializers_with_binary_payloads() {
                 serializer: sub_ser,
                 ..setup
             };
-            let mut sub = router.join_on(sub_setup, router.shards - 1);
+            let mut sub = router.join_on_in(sub_setup, router.shards - 1, &setup.realm());
             let id = sub.subscribe("com.mixed");
             let mut p = router.join_on(setup, 0);
             let payload = sample_payload(7);

@@ -177,16 +177,16 @@ fn registrations_vanish_with_their_session() {
 fn calls_cross_serializers_with_binary_payloads() {
     for_each_setup(|router, setup| {
         for callee_ser in Serializer::ALL {
-            let mut callee = router.join_on(
-                Setup {
-                    serializer: callee_ser,
-                    ..setup
-                },
-                router.shards - 1,
-            );
-            callee.register("com.example.mixed").unwrap();
+            let callee_setup = Setup {
+                serializer: callee_ser,
+                ..setup
+            };
+            let mut callee = router.join_on_in(callee_setup, router.shards - 1, &setup.realm());
+            // A name per callee: the previous callee's registration goes asynchronously.
+            let procedure = format!("com.example.mixed.{}", callee_ser.name());
+            callee.register(&procedure).unwrap();
             let mut caller = router.join_on(setup, 0);
-            let request = caller.call("com.example.mixed", sample_payload(3));
+            let request = caller.call(&procedure, sample_payload(3));
             let got = callee.serve_one(|_| sample_payload(4));
             assert_same_payload(&got, &sample_payload(3));
             expect_result(&mut caller, request, &sample_payload(4));

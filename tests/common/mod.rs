@@ -30,6 +30,20 @@ pub struct Setup {
     pub serializer: Serializer,
 }
 
+impl Setup {
+    /// A realm of its own, so scenarios of different setups never share
+    /// procedures or topics (a departed session's cleanup is asynchronous).
+    pub fn realm(&self) -> String {
+        format!(
+            "test.{}.{:?}.{}",
+            self.shards,
+            self.kind,
+            self.serializer.name()
+        )
+        .to_lowercase()
+    }
+}
+
 /// Every combination: 1, 2 and 3 shards x WebSocket/RawSocket x JSON/MsgPack/CBOR.
 pub fn matrix() -> Vec<Setup> {
     let mut all = Vec::new();
@@ -69,7 +83,16 @@ impl Router {
         Router::start_with(RouterOptions::local(shards))
     }
 
+    /// `opts` plus a realm per setup of the matrix.
+    fn with_test_realms(mut opts: RouterOptions) -> RouterOptions {
+        opts.settings
+            .realms
+            .extend(matrix().iter().map(Setup::realm));
+        opts
+    }
+
     pub fn start_with(opts: RouterOptions) -> Router {
+        let opts = Router::with_test_realms(opts);
         let shards = opts.shards;
         Router {
             running: runtime::start(opts).expect("router starts"),
@@ -84,15 +107,20 @@ impl Router {
         }
     }
 
-    /// A joined client of `setup`.
+    /// A joined client of `setup`, in the setup's own realm.
     pub fn join(&self, setup: Setup) -> Client {
-        Client::join(&self.url(setup.kind), setup.serializer, "realm1")
+        Client::join(&self.url(setup.kind), setup.serializer, &setup.realm())
     }
 
     /// A joined client whose session lives on `shard` (session IDs encode their shard).
     pub fn join_on(&self, setup: Setup, shard: usize) -> Client {
+        self.join_on_in(setup, shard, &setup.realm())
+    }
+
+    /// `join_on`, in `realm` (for peers of different setups that must meet).
+    pub fn join_on_in(&self, setup: Setup, shard: usize, realm: &str) -> Client {
         for _ in 0..500 {
-            let c = self.join(setup);
+            let c = Client::join(&self.url(setup.kind), setup.serializer, realm);
             if c.session.0 % self.shards as u64 == shard as u64 {
                 return c;
             }
