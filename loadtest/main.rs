@@ -1,10 +1,364 @@
-//! `switchyard-load`: the bundled WAMP load generator.
+//! `switchyard-load`: the bundled WAMP load generator. It drives any
+//! spec-following router over WebSocket or RawSocket with JSON, MsgPack or
+//! CBOR, using Switchyard's own transport and codecs.
+//!
+//! `switchyard-load <pubsub|rpc|connect> [options]` or `--profile FILE`
+//! (a TOML file of the same options; the command line overrides it).
 
+mod conn;
+mod connect;
+mod pubsub;
+mod report;
+mod rpc;
+mod runner;
+mod stamp;
+mod stats;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
 use mimalloc::MiMalloc;
+use serde_json::json;
+use stats::{now_ns, Shared};
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard::wire::Serializer;
 
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
-fn main() {
-    println!("switchyard-load {}", env!("CARGO_PKG_VERSION"));
+/// The command line (every option may also come from `--profile`).
+#[derive(Debug, Parser, serde::Deserialize, serde::Serialize, Default, Clone)]
+#[command(
+    name = "switchyard-load",
+    version,
+    about = "Load generator for WAMP routers"
+)]
+#[serde(deny_unknown_fields, default)]
+struct Args {
+    /// pubsub, rpc or connect.
+    scenario: Option<String>,
+    /// A TOML profile (e.g. config/loadtest/fanout.toml); options given here win.
+    #[arg(long)]
+    #[serde(skip)]
+    profile: Option<String>,
+    /// Router URL: ws://host:port/path or rs://host:port [default: ws://127.0.0.1:8080/ws].
+    #[arg(long)]
+    url: Option<String>,
+    /// json, msgpack or cbor [default: msgpack for rs://, json for ws://].
+    #[arg(long)]
+    serializer: Option<String>,
+    #[arg(long)]
+    realm: Option<String>,
+    #[arg(long)]
+    authid: Option<String>,
+    /// Comma-separated HELLO authmethods.
+    #[arg(long)]
+    authmethods: Option<String>,
+    /// Client threads [default: 1].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Seconds of warm-up (not measured) [default: 1].
+    #[arg(long)]
+    warmup: Option<f64>,
+    /// Seconds measured [default: 5].
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Write the whole report as JSON to this file.
+    #[arg(long)]
+    json: Option<String>,
+    /// Sample this router process's CPU time and RSS from /proc.
+    #[arg(long)]
+    router_pid: Option<u32>,
+    /// pubsub: publishers [1].
+    #[arg(long)]
+    publishers: Option<usize>,
+    /// pubsub: subscribers [1].
+    #[arg(long)]
+    subscribers: Option<usize>,
+    /// pubsub: topics [1].
+    #[arg(long)]
+    topics: Option<usize>,
+    /// Payload bytes per message [64].
+    #[arg(long)]
+    payload: Option<usize>,
+    /// pubsub: acknowledged publishes.
+    #[arg(long)]
+    ack: Option<bool>,
+    /// Closed loop window: PUBLISHED or calls in flight per client; for
+    /// fire-and-forget, deliveries in flight per subscriber [256].
+    #[arg(long)]
+    window: Option<u64>,
+    /// Open loop: total messages per second (latency from the intended send time).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// rpc: callers [8].
+    #[arg(long)]
+    callers: Option<usize>,
+    /// rpc: callees [1].
+    #[arg(long)]
+    callees: Option<usize>,
+    /// rpc: all callees register one procedure with invoke=roundrobin.
+    #[arg(long)]
+    shared: Option<bool>,
+    /// connect: sessions to open [1000].
+    #[arg(long)]
+    sessions: Option<usize>,
+    /// connect: joins in flight [64].
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// connect: seconds to hold the sessions [2].
+    #[arg(long)]
+    hold: Option<f64>,
+    /// connect: events per second each held session publishes [0].
+    #[arg(long)]
+    trickle: Option<f64>,
+    /// No progress lines.
+    #[arg(long)]
+    #[serde(skip)]
+    quiet: bool,
+}
+
+macro_rules! merge {
+    ($a:ident, $p:ident, $($f:ident),*) => { $( if $a.$f.is_none() { $a.$f = $p.$f.clone(); } )* };
+}
+
+/// The command line over the profile.
+fn resolve(mut a: Args) -> Result<Args> {
+    let Some(path) = a.profile.clone() else {
+        return Ok(a);
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading profile {path}"))?;
+    let p: Args = toml::from_str(&text).with_context(|| format!("profile {path}"))?;
+    merge!(
+        a,
+        p,
+        scenario,
+        url,
+        serializer,
+        realm,
+        authid,
+        authmethods,
+        threads,
+        warmup,
+        duration,
+        json,
+        router_pid
+    );
+    merge!(
+        a,
+        p,
+        publishers,
+        subscribers,
+        topics,
+        payload,
+        ack,
+        window,
+        rate,
+        callers,
+        callees,
+        shared
+    );
+    merge!(a, p, sessions, concurrency, hold, trickle);
+    Ok(a)
+}
+
+fn target(a: &Args) -> Result<conn::Target> {
+    let url = a
+        .url
+        .clone()
+        .unwrap_or_else(|| "ws://127.0.0.1:8080/ws".into());
+    let default_ser = if url.starts_with("ws") {
+        "json"
+    } else {
+        "msgpack"
+    };
+    let name = a.serializer.clone().unwrap_or_else(|| default_ser.into());
+    let Some(serializer) = Serializer::from_name(&name) else {
+        bail!("unknown serializer '{name}' (json, msgpack, cbor)")
+    };
+    let authmethods = a
+        .authmethods
+        .as_deref()
+        .map(|m| m.split(',').map(String::from).collect())
+        .unwrap_or_default();
+    Ok(conn::Target {
+        url,
+        serializer,
+        realm: a.realm.clone().unwrap_or_else(|| "realm1".into()),
+        authid: a.authid.clone(),
+        authmethods,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(1),
+        Err(e) => {
+            eprintln!("switchyard-load: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the scenario; `Ok(false)` when it saw errors or losses.
+fn run(args: Args) -> Result<bool> {
+    let a = resolve(args)?;
+    let scenario = a.scenario.clone().unwrap_or_else(|| "pubsub".into());
+    let target = target(&a)?;
+    let (warmup, duration) = (a.warmup.unwrap_or(1.0), a.duration.unwrap_or(5.0));
+    let start = now_ns();
+    let measure_from = start + (warmup * 1e9) as u64;
+    let stop_at = measure_from + (duration * 1e9) as u64;
+    let shared = Arc::new(Shared::new(measure_from));
+    let pid = a.router_pid;
+    let sampler =
+        pid.map(|pid| std::thread::spawn(move || sample_window(pid, measure_from, stop_at)));
+    let (expected, agent, extra) = match scenario.as_str() {
+        "pubsub" => run_pubsub(&a, &target, &shared, stop_at)?,
+        "rpc" => run_rpc(&a, &target, &shared, stop_at)?,
+        "connect" => return run_connect(&a, &target, &shared),
+        other => bail!("unknown scenario '{other}' (pubsub, rpc, connect)"),
+    };
+    let (mut counts, hist) = shared
+        .merged
+        .lock()
+        .map(|m| (m.0, m.1.clone()))
+        .map_err(|_| anyhow::anyhow!("lock"))?;
+    if let Some(expected) = expected {
+        counts.lost = expected.saturating_sub(counts.received.saturating_sub(counts.duplicated));
+    }
+    let rate = hist.len() as f64 / duration;
+    let window = sampler.and_then(|s| s.join().ok()).flatten();
+    let router = router_numbers(window, hist.len(), None);
+    report::print_table(&scenario, &counts, rate, &hist, &router);
+    let body = json!({
+        "scenario": scenario, "config": a, "machine": report::machine(), "router_agent": agent,
+        "results": {"counts": counts, "throughput_per_s": rate, "latency": report::latency(&hist), "expected": expected, "extra": extra},
+        "router": router,
+    });
+    write_json(&a, &body)?;
+    Ok(
+        counts.errors == 0
+            && counts.lost == 0
+            && counts.duplicated == 0
+            && counts.out_of_order == 0,
+    )
+}
+
+type Outcome = (Option<u64>, String, serde_json::Value);
+
+fn run_pubsub(
+    a: &Args,
+    target: &conn::Target,
+    shared: &Arc<Shared>,
+    stop_at: u64,
+) -> Result<Outcome> {
+    let cfg = pubsub::PubSub {
+        publishers: a.publishers.unwrap_or(1),
+        subscribers: a.subscribers.unwrap_or(1),
+        topics: a.topics.unwrap_or(1),
+        payload: a.payload.unwrap_or(64),
+        acknowledge: a.ack.unwrap_or(false),
+        window: a.window.unwrap_or(256),
+        rate: a.rate,
+        stop_at,
+    };
+    let (tasks, res) = pubsub::tasks(cfg, target.clone(), shared.clone());
+    runner::run(a.threads.unwrap_or(1), tasks, shared, a.quiet)?;
+    use pubsub::RunResult;
+    Ok((Some(res.expected()), res.agent(), json!(null)))
+}
+
+fn run_rpc(a: &Args, target: &conn::Target, shared: &Arc<Shared>, stop_at: u64) -> Result<Outcome> {
+    let cfg = rpc::Rpc {
+        callers: a.callers.unwrap_or(8),
+        callees: a.callees.unwrap_or(1),
+        window: a.window.unwrap_or(64),
+        payload: a.payload.unwrap_or(64),
+        shared_registration: a.shared.unwrap_or(false),
+        rate: a.rate,
+        stop_at,
+    };
+    runner::run(
+        a.threads.unwrap_or(1),
+        rpc::tasks(cfg, target.clone(), shared.clone()),
+        shared,
+        a.quiet,
+    )?;
+    Ok((None, String::new(), json!(null)))
+}
+
+fn run_connect(a: &Args, target: &conn::Target, shared: &Arc<Shared>) -> Result<bool> {
+    let cfg = connect::Connect {
+        sessions: a.sessions.unwrap_or(1000),
+        concurrency: a.concurrency.unwrap_or(64),
+        hold: Duration::from_secs_f64(a.hold.unwrap_or(2.0)),
+        trickle: a.trickle.unwrap_or(0.0),
+    };
+    let sessions = cfg.sessions as u64;
+    let before = a.router_pid.and_then(report::sample);
+    let at_peak = Arc::new(std::sync::Mutex::new(None));
+    let (pid, peak) = (a.router_pid, at_peak.clone());
+    let on_all = Box::new(move || {
+        if let (Some(pid), Ok(mut p)) = (pid, peak.lock()) {
+            *p = report::sample(pid);
+        }
+    });
+    let (tasks, run) = connect::tasks(cfg, target.clone(), shared.clone(), on_all);
+    runner::run(a.threads.unwrap_or(1), tasks, shared, a.quiet)?;
+    let (counts, hist) = shared
+        .merged
+        .lock()
+        .map(|m| (m.0, m.1.clone()))
+        .map_err(|_| anyhow::anyhow!("lock"))?;
+    let secs = run
+        .all_joined_at
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(run.started_at) as f64
+        / 1e9;
+    let rate = counts.received as f64 / secs.max(1e-9);
+    let peak = at_peak.lock().ok().and_then(|p| *p);
+    let router = router_numbers(before.zip(peak), 0, Some(sessions));
+    report::print_table("connect", &counts, rate, &hist, &router);
+    let body = json!({
+        "scenario": "connect", "config": a, "machine": report::machine(),
+        "results": {"counts": counts, "joins_per_s": rate, "time_to_welcome": report::latency(&hist)},
+        "router": router,
+    });
+    write_json(a, &body)?;
+    Ok(counts.errors == 0)
+}
+
+/// Samples the router at the start and the end of the measured window.
+fn sample_window(pid: u32, from: u64, to: u64) -> Option<(report::ProcSample, report::ProcSample)> {
+    std::thread::sleep(Duration::from_nanos(from.saturating_sub(now_ns())));
+    let a = report::sample(pid)?;
+    std::thread::sleep(Duration::from_nanos(to.saturating_sub(now_ns())));
+    Some((a, report::sample(pid)?))
+}
+
+/// CPU per routed message and memory per session from two samples.
+fn router_numbers(
+    w: Option<(report::ProcSample, report::ProcSample)>,
+    messages: u64,
+    sessions: Option<u64>,
+) -> serde_json::Value {
+    let Some((a, b)) = w else { return json!({}) };
+    let mut v = json!({"cpu_us": b.cpu_us - a.cpu_us, "rss_bytes": b.rss});
+    if messages > 0 {
+        v["cpu_us_per_message"] = json!((b.cpu_us - a.cpu_us) as f64 / messages as f64);
+    }
+    if let Some(n) = sessions.filter(|n| *n > 0) {
+        v["bytes_per_session"] = json!(b.rss.saturating_sub(a.rss) / n);
+    }
+    v
+}
+
+fn write_json(a: &Args, body: &serde_json::Value) -> Result<()> {
+    if let Some(path) = &a.json {
+        std::fs::write(path, serde_json::to_vec_pretty(body)?)
+            .with_context(|| format!("writing {path}"))?;
+    }
+    Ok(())
 }

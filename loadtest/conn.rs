@@ -1,0 +1,188 @@
+//! One WAMP client connection of the load generator, on the project's own
+//! transport and codecs: join (HELLO -> WELCOME, with clear errors for an
+//! ABORT, a refused handshake or a silent router), batched sends, and
+//! received messages decoded one at a time.
+
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::BytesMut;
+use std::time::Duration;
+use switchyard::transport::{connect, FrameReader, FrameWriter, Inbound};
+use switchyard::wire::{decode, encode, Dict, Message, Serializer, SessionId, Text, Value};
+
+/// How long a router may take to answer the handshake or a request.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: String,
+    pub serializer: Serializer,
+    pub realm: String,
+    pub authid: Option<String>,
+    pub authmethods: Vec<String>,
+}
+
+/// An established WAMP session.
+pub struct Conn {
+    pub reader: FrameReader,
+    pub writer: FrameWriter,
+    pub serializer: Serializer,
+    pub session: SessionId,
+    /// The router's `agent` from WELCOME.
+    pub agent: String,
+    out: BytesMut,
+    msg: BytesMut,
+    next_request: u64,
+}
+
+fn hello(target: &Target) -> Message {
+    let roles = ["publisher", "subscriber", "caller", "callee"]
+        .iter()
+        .fold(Dict::new(), |d, r| d.with(r, Dict::new()));
+    let mut details = Dict::new()
+        .with("roles", roles)
+        .with("agent", "switchyard-load");
+    if let Some(id) = &target.authid {
+        details.insert("authid", id.as_str());
+    }
+    if !target.authmethods.is_empty() {
+        let methods = target
+            .authmethods
+            .iter()
+            .map(|m| Value::from(m.as_str()))
+            .collect();
+        details.insert("authmethods", Value::List(methods));
+    }
+    Message::Hello {
+        realm: Text::from(target.realm.as_str()),
+        details,
+    }
+}
+
+impl Conn {
+    /// Connects and joins the realm.
+    pub async fn join(target: &Target) -> Result<Conn> {
+        let connecting = connect(&target.url, target.serializer, 16 << 20);
+        let (reader, writer) = glommio::timer::timeout(ANSWER_TIMEOUT, async {
+            connecting
+                .await
+                .map_err(|e| glommio::GlommioError::IoError(e.into()))
+        })
+        .await
+        .map_err(|e| anyhow!("connecting to {}: {e}", target.url))?;
+        let mut c = Conn {
+            reader,
+            writer,
+            serializer: target.serializer,
+            session: SessionId(0),
+            agent: String::new(),
+            out: BytesMut::new(),
+            msg: BytesMut::new(),
+            next_request: 0,
+        };
+        c.queue(&hello(target));
+        c.flush().await?;
+        match c.recv_timeout(ANSWER_TIMEOUT).await? {
+            Message::Welcome { session, details } => {
+                c.session = session;
+                c.agent = details
+                    .get_str("agent")
+                    .ok()
+                    .flatten()
+                    .unwrap_or("unknown")
+                    .to_string();
+                Ok(c)
+            }
+            Message::Abort {
+                reason, details, ..
+            } => {
+                let why = details
+                    .get_str("message")
+                    .ok()
+                    .flatten()
+                    .unwrap_or("")
+                    .to_string();
+                bail!("the router refused the session: {reason} {why}")
+            }
+            other => bail!("expected WELCOME, got {}", other.name()),
+        }
+    }
+
+    /// The next request ID of this session.
+    pub fn request(&mut self) -> u64 {
+        self.next_request += 1;
+        self.next_request
+    }
+
+    /// Frames `msg` into the send buffer (sent by `flush`).
+    pub fn queue(&mut self, msg: &Message) {
+        self.msg.clear();
+        encode(self.serializer, msg, &mut self.msg);
+        self.writer.encoder().message(&mut self.out, &self.msg);
+    }
+
+    /// Bytes waiting in the send buffer.
+    pub fn queued(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Writes everything queued, in one write.
+    pub async fn flush(&mut self) -> Result<()> {
+        if !self.out.is_empty() {
+            self.writer
+                .write_all(&self.out)
+                .await
+                .context("writing to the router")?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    /// The next WAMP message (pings answered).
+    pub async fn recv(&mut self) -> Result<Message> {
+        loop {
+            match self
+                .reader
+                .next()
+                .await
+                .context("reading from the router")?
+            {
+                Some(Inbound::Message(frame)) => {
+                    return decode(self.serializer, frame)
+                        .map_err(|e| anyhow!("undecodable message: {e}"))
+                }
+                Some(Inbound::Ping(p)) => {
+                    self.writer.encoder().pong(&mut self.out, &p);
+                    self.flush().await?;
+                }
+                Some(Inbound::Pong(_)) => {}
+                Some(Inbound::Close) | None => bail!("the router closed the connection"),
+            }
+        }
+    }
+
+    /// `recv`, failing after `limit`.
+    pub async fn recv_timeout(&mut self, limit: Duration) -> Result<Message> {
+        glommio::timer::timeout(limit, async {
+            self.recv()
+                .await
+                .map_err(|e| glommio::GlommioError::IoError(std::io::Error::other(e.to_string())))
+        })
+        .await
+        .map_err(|e| anyhow!("no answer from the router within {limit:?}: {e}"))
+    }
+
+    /// Sends GOODBYE and waits (briefly) for the reply.
+    pub async fn goodbye(&mut self) -> Result<()> {
+        self.queue(&Message::Goodbye {
+            details: Dict::new(),
+            reason: Text::from_static("wamp.close.close_realm"),
+        });
+        self.flush().await?;
+        loop {
+            if let Message::Goodbye { .. } = self.recv_timeout(ANSWER_TIMEOUT).await? {
+                return Ok(());
+            }
+        }
+    }
+}
