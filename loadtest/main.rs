@@ -217,8 +217,9 @@ fn run(args: Args) -> Result<bool> {
     let (expected, agent, extra) = match scenario.as_str() {
         "pubsub" => run_pubsub(&a, &target, &shared, stop_at)?,
         "rpc" => run_rpc(&a, &target, &shared, stop_at)?,
+        "mixed" => run_mixed(&a, &target, &shared, stop_at)?,
         "connect" => return run_connect(&a, &target, &shared),
-        other => bail!("unknown scenario '{other}' (pubsub, rpc, connect)"),
+        other => bail!("unknown scenario '{other}' (pubsub, rpc, connect, mixed)"),
     };
     let (mut counts, hist) = shared
         .merged
@@ -248,13 +249,8 @@ fn run(args: Args) -> Result<bool> {
 
 type Outcome = (Option<u64>, String, serde_json::Value);
 
-fn run_pubsub(
-    a: &Args,
-    target: &conn::Target,
-    shared: &Arc<Shared>,
-    stop_at: u64,
-) -> Result<Outcome> {
-    let cfg = pubsub::PubSub {
+fn pubsub_config(a: &Args, stop_at: u64) -> pubsub::PubSub {
+    pubsub::PubSub {
         publishers: a.publishers.unwrap_or(1),
         subscribers: a.subscribers.unwrap_or(1),
         topics: a.topics.unwrap_or(1),
@@ -263,15 +259,23 @@ fn run_pubsub(
         window: a.window.unwrap_or(256),
         rate: a.rate,
         stop_at,
-    };
-    let (tasks, res) = pubsub::tasks(cfg, target.clone(), shared.clone());
+    }
+}
+
+fn run_pubsub(
+    a: &Args,
+    target: &conn::Target,
+    shared: &Arc<Shared>,
+    stop_at: u64,
+) -> Result<Outcome> {
+    let (tasks, res) = pubsub::tasks(pubsub_config(a, stop_at), target.clone(), shared.clone());
     runner::run(a.threads.unwrap_or(1), tasks, shared, a.quiet)?;
     use pubsub::RunResult;
     Ok((Some(res.expected()), res.agent(), json!(null)))
 }
 
-fn run_rpc(a: &Args, target: &conn::Target, shared: &Arc<Shared>, stop_at: u64) -> Result<Outcome> {
-    let cfg = rpc::Rpc {
+fn rpc_config(a: &Args, stop_at: u64) -> rpc::Rpc {
+    rpc::Rpc {
         callers: a.callers.unwrap_or(8),
         callees: a.callees.unwrap_or(1),
         window: a.window.unwrap_or(64),
@@ -279,14 +283,49 @@ fn run_rpc(a: &Args, target: &conn::Target, shared: &Arc<Shared>, stop_at: u64) 
         shared_registration: a.shared.unwrap_or(false),
         rate: a.rate,
         stop_at,
-    };
-    runner::run(
-        a.threads.unwrap_or(1),
-        rpc::tasks(cfg, target.clone(), shared.clone()),
-        shared,
-        a.quiet,
-    )?;
+    }
+}
+
+fn run_rpc(a: &Args, target: &conn::Target, shared: &Arc<Shared>, stop_at: u64) -> Result<Outcome> {
+    let tasks = rpc::tasks(rpc_config(a, stop_at), target.clone(), shared.clone());
+    runner::run(a.threads.unwrap_or(1), tasks, shared, a.quiet)?;
     Ok((None, String::new(), json!(null)))
+}
+
+/// Pub/sub and RPC at once (an open-loop `rate` applies to each part).
+fn run_mixed(
+    a: &Args,
+    target: &conn::Target,
+    shared: &Arc<Shared>,
+    stop_at: u64,
+) -> Result<Outcome> {
+    let (mut tasks, res) = pubsub::tasks(pubsub_config(a, stop_at), target.clone(), shared.clone());
+    let calls = Arc::new(Shared::new(shared.measure_from));
+    tasks.extend(rpc::tasks(
+        rpc_config(a, stop_at),
+        target.clone(),
+        calls.clone(),
+    ));
+    runner::run(a.threads.unwrap_or(1), tasks, shared, a.quiet)?;
+    let (c, h) = calls
+        .merged
+        .lock()
+        .map(|m| (m.0, m.1.clone()))
+        .map_err(|_| anyhow::anyhow!("lock"))?;
+    // Call failures count against the run.
+    let failed = stats::Counts {
+        errors: c.errors + c.lost + c.duplicated,
+        ..Default::default()
+    };
+    shared.merge(&failed, &stats::histogram());
+    let secs = (stop_at - shared.measure_from) as f64 / 1e9;
+    println!(
+        "rpc part: {} calls answered, {} lost, {} errors",
+        c.received, c.lost, c.errors
+    );
+    use pubsub::RunResult;
+    let rpc = json!({"calls": c, "call_latency": report::latency(&h), "calls_per_s": h.len() as f64 / secs});
+    Ok((Some(res.expected()), res.agent(), rpc))
 }
 
 fn run_connect(a: &Args, target: &conn::Target, shared: &Arc<Shared>) -> Result<bool> {

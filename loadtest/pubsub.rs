@@ -125,7 +125,7 @@ impl Run {
         self.subscribed.fetch_add(1, Relaxed);
         let mut seqs = Sequences::default();
         loop {
-            let idle = Duration::from_secs(1);
+            let idle = Duration::from_millis(250);
             let msg = match c.recv_timeout(idle).await {
                 Ok(m) => m,
                 Err(_) if self.publishers_done.load(Relaxed) == self.cfg.publishers => break,

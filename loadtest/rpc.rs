@@ -101,7 +101,7 @@ impl Run {
         }
         self.registered.fetch_add(1, Relaxed);
         loop {
-            let msg = match c.recv_timeout(Duration::from_secs(1)).await {
+            let msg = match c.recv_timeout(Duration::from_millis(250)).await {
                 Ok(m) => m,
                 Err(_) if self.callers_done.load(Relaxed) == self.cfg.callers => break,
                 Err(_) => continue,
