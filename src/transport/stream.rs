@@ -1,23 +1,23 @@
 //! `FrameReader` and `FrameWriter`: the two halves of an established
 //! connection on glommio.
 //!
-//! Concurrency: the socket descriptor is `dup`ed and each half owns its own
-//! glommio `TcpStream` over the same socket, so a reader task and a writer
-//! task can await at the same time without sharing anything (no lock, no
-//! `RefCell`). The socket closes once both halves are dropped.
-//!
-//! The reader reads into one reusable `BytesMut`; every frame it yields is
-//! split off that buffer (`split_to().freeze()`), so a message costs no
-//! allocation of its own.
+//! Concurrency: both halves share the one glommio `TcpStream` (through an
+//! `Rc<RefCell<_>>` borrowed only inside each synchronous `poll_read` /
+//! `poll_write`, never across an await). glommio keeps separate read and
+//! write readiness sources, so a reader task and a writer task can both be
+//! waiting at once, and a connection costs one file descriptor.
 
 use super::codec::{FrameDecoder, FrameEncoder, Inbound};
 use super::error::TransportError;
 use bytes::BytesMut;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
+use std::cell::RefCell;
 use std::io::{self, Read};
-use std::net::Shutdown;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd};
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 
 /// Initial size of a read buffer during handshakes and in the blocking client.
 pub(crate) const READ_CHUNK: usize = 8 * 1024;
@@ -33,7 +33,7 @@ const MAX_RESERVE: usize = 1 << 20;
 /// The reading half: yields whole messages and control frames.
 #[derive(Debug)]
 pub struct FrameReader {
-    stream: TcpStream,
+    stream: Half,
     buf: BytesMut,
     decoder: FrameDecoder,
     done: bool,
@@ -78,7 +78,7 @@ impl FrameReader {
 /// `encoder()` and written with `write_all`.
 #[derive(Debug)]
 pub struct FrameWriter {
-    stream: TcpStream,
+    stream: Half,
     encoder: FrameEncoder,
     peer_max: usize,
 }
@@ -104,8 +104,7 @@ impl FrameWriter {
     /// Shuts down the sending direction (FIN). The reader still sees what
     /// the peer sends until it closes its side.
     pub async fn shutdown(&mut self) {
-        // Errors (e.g. the peer already reset) leave nothing to do.
-        let _ = self.stream.shutdown(Shutdown::Write).await;
+        self.stream.shutdown_write();
     }
 }
 
@@ -123,8 +122,9 @@ pub(crate) fn split(
     buf: BytesMut,
     framing: Framing,
 ) -> io::Result<(FrameReader, FrameWriter)> {
+    let stream = Half(Rc::new(RefCell::new(stream)));
     let writer = FrameWriter {
-        stream: dup(&stream)?,
+        stream: stream.clone(),
         encoder: framing.encoder,
         peer_max: framing.peer_max,
     };
@@ -140,14 +140,47 @@ pub(crate) fn split(
     Ok((reader, writer))
 }
 
-/// A second glommio stream over a duplicate of `stream`'s descriptor.
-fn dup(stream: &TcpStream) -> io::Result<TcpStream> {
-    // SAFETY: the descriptor belongs to `stream`, which outlives the borrow.
-    let fd = unsafe { BorrowedFd::borrow_raw(stream.as_raw_fd()) };
-    let owned = fd.try_clone_to_owned()?;
-    // SAFETY: `owned` is an open socket descriptor just duplicated for us;
-    // its ownership passes to the new stream, which closes it on drop.
-    Ok(unsafe { TcpStream::from_raw_fd(owned.into_raw_fd()) })
+/// One half of a connection: the shared stream, borrowed only inside a poll.
+#[derive(Debug, Clone)]
+struct Half(Rc<RefCell<TcpStream>>);
+
+impl Half {
+    /// Shuts down the sending direction (FIN); errors (the peer already
+    /// reset) leave nothing to do. A plain `shutdown(2)`: nothing to await.
+    fn shutdown_write(&self) {
+        let fd = self.0.borrow().as_raw_fd();
+        // SAFETY: `fd` is the open socket this half shares; shutdown(2) does
+        // not close it or touch memory.
+        let _ = unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+    }
+}
+
+impl AsyncRead for Half {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0.borrow_mut()).poll_read(cx, buf)
+    }
+}
+
+impl futures_lite::AsyncWrite for Half {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0.borrow_mut()).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0.borrow_mut()).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0.borrow_mut()).poll_close(cx)
+    }
 }
 
 /// Reads more bytes onto the end of `buf` for a frame that still needs
