@@ -48,6 +48,8 @@ pub async fn run_shard(start: ShardStart) {
         set_address(&mut opts.rawsocket, rs);
     }
     let live = Rc::new(Cell::new(0usize));
+    let deadlines = Rc::new(crate::session::deadlines::Deadlines::default());
+    glommio::spawn_local(deadlines.clone().run_sweeper()).detach();
     let per_shard_max = opts.max_sessions.div_ceil(start.nr_shards);
     let mut bound = (None, None);
     let listeners = [
@@ -76,6 +78,7 @@ pub async fn run_shard(start: ShardStart) {
             outbound_budget: opts.outbound_budget,
             slow_consumer: opts.slow_consumer,
             live: live.clone(),
+            deadlines: deadlines.clone(),
             ping_interval: opts.ping_interval,
             ping_timeout: opts.ping_timeout,
             ping_rawsocket: opts.ping_rawsocket,

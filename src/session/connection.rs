@@ -4,11 +4,13 @@
 //! session's outbound queue, many frames per write.
 
 use super::outbound::{OutFrame, Outbound, SlowConsumer};
+use crate::shard::mesh::Notify;
 use crate::shard::session_ops::{abort, Flow};
 use crate::shard::Shard;
 use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
 use crate::wire::{decode, encode_to_bytes, Dict, Message, Serializer, SessionId, Text, Value};
 use bytes::{Bytes, BytesMut};
+use futures_lite::future::or;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -26,6 +28,8 @@ pub struct ConnectionContext {
     pub slow_consumer: SlowConsumer,
     /// Connections alive on this shard (for a graceful shutdown).
     pub live: Rc<Cell<usize>>,
+    /// The shard's handshake deadlines (no timer per connection).
+    pub deadlines: Rc<super::deadlines::Deadlines>,
     /// Idle time before a peer is pinged (`None`: never).
     pub ping_interval: Option<Duration>,
     /// How long a pinged peer has to send anything.
@@ -47,15 +51,17 @@ impl Drop for LiveGuard {
 pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
     ctx.live.set(ctx.live.get() + 1);
     let _guard = LiveGuard(ctx.live.clone());
-    let handshake = glommio::timer::timeout(ctx.handshake_timeout, async {
-        transport::accept(stream, &ctx.accept)
-            .await
-            .map_err(|e| glommio::GlommioError::IoError(e.into()))
-    });
-    let (hs, mut reader, writer) = match handshake.await {
-        Ok(parts) => parts,
-        Err(e) => {
+    // Transport handshake and HELLO must both finish before this flag rises.
+    let expired = ctx.deadlines.watch(ctx.handshake_timeout);
+    let accepting = async { Some(transport::accept(stream, &ctx.accept).await) };
+    let (hs, mut reader, writer) = match or(accepting, until(&expired)).await {
+        Some(Ok(parts)) => parts,
+        Some(Err(e)) => {
             tracing::debug!(error = %e, "transport handshake failed");
+            return;
+        }
+        None => {
+            tracing::debug!("transport handshake timed out");
             return;
         }
     };
@@ -75,6 +81,7 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
         outbound: &outbound,
         id: None,
         last_seen,
+        expired: Some(expired),
     };
     session.run(&mut reader).await;
     if let Some(p) = pinger {
@@ -95,25 +102,26 @@ struct SessionState<'a> {
     id: Option<SessionId>,
     /// When the peer last sent anything (for the liveness check).
     last_seen: Rc<Cell<Instant>>,
+    /// Raised when the handshake deadline passes; dropped once welcomed.
+    expired: Option<Rc<Notify>>,
 }
 
 impl SessionState<'_> {
     async fn run(&mut self, reader: &mut FrameReader) {
         loop {
             let outbound = self.outbound.clone();
-            let read = futures_lite::future::or(async { Some(reader.next().await) }, async {
+            let expired = self.expired.clone();
+            let read = or(async { Some(reader.next().await) }, async {
                 outbound.wait_closed().await;
                 None
             });
-            let next = if self.id.is_none() {
-                match glommio::timer::timeout(self.ctx.handshake_timeout, async { Ok(read.await) })
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(_) => return self.violation("no HELLO within the handshake timeout"),
-                }
-            } else {
-                read.await
+            let next = match or(async { Some(read.await) }, async {
+                until_opt(expired.as_deref()).await
+            })
+            .await
+            {
+                Some(next) => next,
+                None => return self.violation("no HELLO within the handshake timeout"),
             };
             // The queue closed (slow consumer, shutdown): the session ends.
             let Some(next) = next else { return };
@@ -225,6 +233,20 @@ impl SessionState<'_> {
     fn send_last(&self, msg: &Message, reason: &'static str) {
         self.outbound
             .push_last(encode_to_bytes(self.serializer, msg), reason);
+    }
+}
+
+/// Resolves (to `None`) once `flag` rises.
+async fn until<T>(flag: &Notify) -> Option<T> {
+    flag.wait().await;
+    None
+}
+
+/// `until`, or never when there is no flag.
+async fn until_opt<T>(flag: Option<&Notify>) -> Option<T> {
+    match flag {
+        Some(f) => until(f).await,
+        None => std::future::pending().await,
     }
 }
 

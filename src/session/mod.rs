@@ -2,6 +2,7 @@
 //! the connection task that runs the session state machine over a transport.
 
 pub mod connection;
+pub mod deadlines;
 pub mod outbound;
 
 use crate::routing::MatchPolicy;
