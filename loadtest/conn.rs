@@ -6,7 +6,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::BytesMut;
 use std::time::Duration;
-use switchyard::transport::{connect, FrameReader, FrameWriter, Inbound};
+use switchyard::transport::{connect_from, FrameReader, FrameWriter, Inbound};
 use switchyard::wire::{decode, encode, Dict, Message, Serializer, SessionId, Text, Value};
 
 /// How long a router may take to answer the handshake or a request.
@@ -20,7 +20,12 @@ pub struct Target {
     pub realm: String,
     pub authid: Option<String>,
     pub authmethods: Vec<String>,
+    /// Local addresses to connect from, in turn (empty: the kernel picks).
+    pub sources: Vec<std::net::IpAddr>,
 }
+
+/// Which source address the next connection uses.
+static NEXT_SOURCE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// An established WAMP session.
 pub struct Conn {
@@ -62,7 +67,9 @@ fn hello(target: &Target) -> Message {
 impl Conn {
     /// Connects and joins the realm.
     pub async fn join(target: &Target) -> Result<Conn> {
-        let connecting = connect(&target.url, target.serializer, 16 << 20);
+        let n = NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let source = (!target.sources.is_empty()).then(|| target.sources[n % target.sources.len()]);
+        let connecting = connect_from(&target.url, target.serializer, 16 << 20, source);
         let (reader, writer) = glommio::timer::timeout(ANSWER_TIMEOUT, async {
             connecting
                 .await

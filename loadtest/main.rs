@@ -54,6 +54,10 @@ struct Args {
     /// Comma-separated HELLO authmethods.
     #[arg(long)]
     authmethods: Option<String>,
+    /// Connect from this many loopback source addresses (127.0.0.2 ...),
+    /// for many connections to a loopback router [default: 1 = the kernel's choice].
+    #[arg(long)]
+    sources: Option<usize>,
     /// Client threads [default: 1].
     #[arg(long)]
     threads: Option<usize>,
@@ -138,6 +142,7 @@ fn resolve(mut a: Args) -> Result<Args> {
         realm,
         authid,
         authmethods,
+        sources,
         threads,
         warmup,
         duration,
@@ -187,7 +192,18 @@ fn target(a: &Args) -> Result<conn::Target> {
         realm: a.realm.clone().unwrap_or_else(|| "realm1".into()),
         authid: a.authid.clone(),
         authmethods,
+        sources: loopback_sources(a.sources.unwrap_or(1)),
     })
+}
+
+/// `n` loopback source addresses 127.0.0.2, 127.0.0.3, ... (none for n <= 1).
+fn loopback_sources(n: usize) -> Vec<std::net::IpAddr> {
+    if n <= 1 {
+        return Vec::new();
+    }
+    (0..n.min(250))
+        .map(|i| std::net::IpAddr::from([127, 0, 0, 2 + i as u8]))
+        .collect()
 }
 
 fn main() -> std::process::ExitCode {

@@ -23,8 +23,36 @@ pub async fn connect(
     serializer: Serializer,
     max_message_size: usize,
 ) -> Result<(FrameReader, FrameWriter), TransportError> {
+    connect_from(url, serializer, max_message_size, None).await
+}
+
+/// `connect` from the local address `local` (port chosen by the kernel).
+/// A load generator opening many connections to one port spreads them over
+/// source addresses, or the kernel's search for a free ephemeral port grows
+/// with every connection already open. The connect itself is blocking, which
+/// is immediate on loopback.
+pub async fn connect_from(
+    url: &str,
+    serializer: Serializer,
+    max_message_size: usize,
+    local: Option<std::net::IpAddr>,
+) -> Result<(FrameReader, FrameWriter), TransportError> {
     let target = url::parse(url)?;
-    let mut stream = TcpStream::connect(url::resolve(target.authority)?).await?;
+    let remote = url::resolve(target.authority)?;
+    let mut stream = match local {
+        None => TcpStream::connect(remote).await?,
+        Some(ip) => {
+            let socket = socket2::Socket::new(
+                socket2::Domain::for_address(remote),
+                socket2::Type::STREAM,
+                None,
+            )?;
+            socket.bind(&std::net::SocketAddr::new(ip, 0).into())?;
+            socket.connect(&remote.into())?;
+            socket.set_nonblocking(true)?;
+            TcpStream::from(socket)
+        }
+    };
     stream.set_nodelay(true)?;
     let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
     stream.write_all(&request).await?;

@@ -20,7 +20,7 @@ pub mod websocket;
 
 pub use accept::{accept, AcceptOptions, Handshake};
 pub use codec::{FrameEncoder, Inbound};
-pub use connect::connect;
+pub use connect::{connect, connect_from};
 pub use error::{FrameError, Refusal, TransportError};
 pub use stream::{FrameReader, FrameWriter};
 
