@@ -96,9 +96,8 @@ impl Run {
     async fn subscriber(self: Arc<Self>, i: usize) {
         let (mut counts, mut hist) = (Counts::default(), histogram());
         if let Err(e) = self.subscribe_and_receive(i, &mut counts, &mut hist).await {
-            eprintln!("subscriber {i}: {e:#}");
-            counts.errors += 1;
-            self.shared.note_error();
+            self.shared
+                .fail(&mut counts, format_args!("subscriber {i}"), &e);
             self.subscribed.fetch_add(1, Relaxed);
         }
         self.shared.merge(&counts, &hist);
@@ -156,9 +155,8 @@ impl Run {
     async fn publisher(self: Arc<Self>, i: usize) {
         let mut counts = Counts::default();
         if let Err(e) = self.publish(i, &mut counts).await {
-            eprintln!("publisher {i}: {e:#}");
-            counts.errors += 1;
-            self.shared.note_error();
+            self.shared
+                .fail(&mut counts, format_args!("publisher {i}"), &e);
         }
         self.publishers_done.fetch_add(1, Relaxed);
         self.shared.merge(&counts, &histogram());

@@ -73,9 +73,8 @@ impl Run {
     async fn callee(self: Arc<Self>, k: usize) {
         let mut counts = Counts::default();
         if let Err(e) = self.serve(k).await {
-            eprintln!("callee {k}: {e:#}");
-            counts.errors += 1;
-            self.shared.note_error();
+            self.shared
+                .fail(&mut counts, format_args!("callee {k}"), &e);
             self.registered.fetch_add(1, Relaxed);
         }
         self.shared.merge(&counts, &histogram());
@@ -133,9 +132,8 @@ impl Run {
     async fn caller(self: Arc<Self>, i: usize) {
         let (mut counts, mut hist) = (Counts::default(), histogram());
         if let Err(e) = self.call(i, &mut counts, &mut hist).await {
-            eprintln!("caller {i}: {e:#}");
-            counts.errors += 1;
-            self.shared.note_error();
+            self.shared
+                .fail(&mut counts, format_args!("caller {i}"), &e);
         }
         self.callers_done.fetch_add(1, Relaxed);
         self.shared.merge(&counts, &hist);

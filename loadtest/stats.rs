@@ -83,4 +83,11 @@ impl Shared {
     pub fn note_error(&self) {
         self.errors.fetch_add(1, Relaxed);
     }
+
+    /// Reports a client role that failed (`who`: e.g. "caller 3").
+    pub fn fail(&self, counts: &mut Counts, who: std::fmt::Arguments<'_>, e: &anyhow::Error) {
+        eprintln!("{who}: {e:#}");
+        counts.errors += 1;
+        self.note_error();
+    }
 }
