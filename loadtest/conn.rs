@@ -168,15 +168,22 @@ impl Conn {
         }
     }
 
-    /// `recv`, failing after `limit`.
+    /// `recv`, failing when nothing arrives within `limit`.
     pub async fn recv_timeout(&mut self, limit: Duration) -> Result<Message> {
-        glommio::timer::timeout(limit, async {
-            self.recv()
-                .await
-                .map_err(|e| glommio::GlommioError::IoError(std::io::Error::other(e.to_string())))
-        })
-        .await
-        .map_err(|e| anyhow!("no answer from the router within {limit:?}: {e}"))
+        match self.recv_within(limit).await? {
+            Some(m) => Ok(m),
+            None => bail!("no answer from the router within {limit:?}"),
+        }
+    }
+
+    /// `recv`, or `Ok(None)` when nothing arrives within `limit`. A failed
+    /// connection is an error (never a busy loop of timeouts).
+    pub async fn recv_within(&mut self, limit: Duration) -> Result<Option<Message>> {
+        let received = futures_lite::future::or(async { Some(self.recv().await) }, async {
+            glommio::timer::sleep(limit).await;
+            None
+        });
+        received.await.transpose()
     }
 
     /// Sends GOODBYE and waits (briefly) for the reply.

@@ -125,10 +125,10 @@ impl Run {
         let mut seqs = Sequences::default();
         loop {
             let idle = Duration::from_millis(250);
-            let msg = match c.recv_timeout(idle).await {
-                Ok(m) => m,
-                Err(_) if self.publishers_done.load(Relaxed) == self.cfg.publishers => break,
-                Err(_) => continue,
+            let msg = match c.recv_within(idle).await? {
+                Some(m) => m,
+                None if self.publishers_done.load(Relaxed) == self.cfg.publishers => break,
+                None => continue,
             };
             let Message::Event { payload, .. } = msg else {
                 continue;

@@ -100,10 +100,10 @@ impl Run {
         }
         self.registered.fetch_add(1, Relaxed);
         loop {
-            let msg = match c.recv_timeout(Duration::from_millis(250)).await {
-                Ok(m) => m,
-                Err(_) if self.callers_done.load(Relaxed) == self.cfg.callers => break,
-                Err(_) => continue,
+            let msg = match c.recv_within(Duration::from_millis(250)).await? {
+                Some(m) => m,
+                None if self.callers_done.load(Relaxed) == self.cfg.callers => break,
+                None => continue,
             };
             self.answer(&mut c, msg);
             while let Some(Ok(msg)) = poll_once(c.recv()).await {
@@ -217,10 +217,10 @@ impl Run {
                 Some(t) => Duration::from_nanos(t.saturating_sub(now_ns())),
                 None => ANSWER_TIMEOUT,
             };
-            let msg = match c.recv_timeout(wait.max(Duration::from_micros(1))).await {
-                Ok(m) => m,
-                Err(_) if until.is_some() => return Ok(()),
-                Err(e) => return Err(e),
+            let msg = match c.recv_within(wait.max(Duration::from_micros(1))).await? {
+                Some(m) => m,
+                None if until.is_some() => return Ok(()),
+                None => anyhow::bail!("no RESULT within {wait:?}"),
             };
             self.result(msg, pending, counts, hist);
             while let Some(Ok(msg)) = poll_once(c.recv()).await {

@@ -123,6 +123,22 @@ fn a_silent_connection_is_closed_after_the_handshake_timeout() {
 }
 
 #[test]
+fn a_welcomed_session_outlives_the_handshake_timeout() {
+    let mut opts = RouterOptions::local(1);
+    opts.handshake_timeout = Duration::from_millis(100);
+    let router = Router::start_with(opts);
+    let mut c = router.join(setup(Kind::RawSocket));
+    // Round trips for well past the timeout (and the sweeper's 50 ms tick).
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_millis(500) {
+        n += 1;
+        c.subscribe(&format!("com.still.joined.{n}"));
+    }
+    assert!(n > 1);
+}
+
+#[test]
 fn a_peer_that_does_not_answer_pings_is_disconnected() {
     let mut opts = RouterOptions::local(1);
     opts.ping_interval = Some(Duration::from_millis(100));

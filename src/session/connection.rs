@@ -178,6 +178,8 @@ impl SessionState<'_> {
                                 &o.welcome,
                             )));
                         self.id = Some(o.session);
+                        // Welcomed: the handshake deadline no longer applies.
+                        self.expired = None;
                         true
                     }
                     Err(refused) => {
