@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::rc::Rc;
 use std::time::Duration;
 use switchyard::session::outbound::{Outbound, SlowConsumer};
-use switchyard::shard::mesh::pump;
+use switchyard::shard::pump;
 use switchyard::shard::{Settings, Shard};
 use switchyard::wire::{
     encode, Dict, Message, Payload, PublicationId, RequestId, Serializer, SessionId,

@@ -8,21 +8,23 @@
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
-use switchyard::shard::envelope::Envelope;
+use switchyard::realm::envelope::{BrokerMsg, Envelope};
 use switchyard::wire::{Dict, Elem, Payload, PublicationId, Serializer, Text};
 
 fn envelope(n: u64) -> Envelope {
-    Envelope::Publish {
+    Envelope::Broker {
         realm: Text::from_static("realm1"),
-        topic: Text::from_static("com.bench.topic"),
-        publication: PublicationId(n + 1),
-        details: Dict::new(),
-        payload: Payload {
-            args: Some(Elem::Raw {
-                ser: Serializer::MsgPack,
-                bytes: Bytes::from_static(&[0x91, 0x01]),
-            }),
-            kwargs: None,
+        msg: BrokerMsg::Publish {
+            topic: Text::from_static("com.bench.topic"),
+            publication: PublicationId(n + 1),
+            details: Dict::new(),
+            payload: Payload {
+                args: Some(Elem::Raw {
+                    ser: Serializer::MsgPack,
+                    bytes: Bytes::from_static(&[0x91, 0x01]),
+                }),
+                kwargs: None,
+            },
         },
     }
 }

@@ -1,8 +1,10 @@
 //! The `switchyard` router binary: command line, configuration, signals.
 
 use mimalloc::MiMalloc;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use switchyard::config::cli::{self, Cli};
+use switchyard::config::LogFormat;
 use switchyard::runtime::{self, RouterOptions};
 
 #[global_allocator]
@@ -28,10 +30,13 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    init_logging(&config.log_level);
+    init_logging(&config.log_level, config.log_format);
     match run(RouterOptions::from_config(&config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e),
+        Err(e) => {
+            eprintln!("switchyard: {e}");
+            ExitCode::from(70)
+        }
     }
 }
 
@@ -40,15 +45,20 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn init_logging(level: &str) {
+/// Logs to stderr: colored text only on a terminal, or JSON lines.
+fn init_logging(level: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }
 
-/// Runs the router until SIGINT or SIGTERM, then shuts it down gracefully.
+/// Runs the router until SIGINT or SIGTERM (then shuts it down gracefully)
+/// or until a shard fails (then the others stop, and this is an error).
 fn run(opts: RouterOptions) -> anyhow::Result<()> {
     let shards = opts.shards;
     let mut signals = signal_hook::iterator::Signals::new([
@@ -63,10 +73,15 @@ fn run(opts: RouterOptions) -> anyhow::Result<()> {
         println!("switchyard listening rawsocket rs://{a}");
     }
     println!("switchyard ready with {shards} shard(s)");
-    if let Some(sig) = signals.forever().next() {
-        tracing::info!(signal = sig, "shutting down");
-    }
-    running.shutdown();
-    running.join();
-    Ok(())
+    let stop = running.stopper();
+    let handle = signals.handle();
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            tracing::info!(signal = sig, "shutting down");
+            stop.store(true, std::sync::atomic::Ordering::Release);
+        }
+    });
+    let ended = running.join();
+    handle.close();
+    Ok(ended?)
 }

@@ -42,7 +42,6 @@ fn strict_request_ids_reject_a_gap() {
 fn a_slow_consumer_is_disconnected_with_a_reason() {
     let mut opts = RouterOptions::local(2);
     opts.outbound_budget = 64 * 1024;
-    opts.settings.outbound_budget = 64 * 1024;
     let router = Router::start_with(opts);
     for kind in [Kind::WebSocket, Kind::RawSocket] {
         let mut slow = router.join_on(setup(kind), 1);
@@ -76,8 +75,6 @@ fn drop_events_policy_keeps_the_session() {
     let mut opts = RouterOptions::local(1);
     opts.outbound_budget = 64 * 1024;
     opts.slow_consumer = SlowConsumer::DropEvents;
-    opts.settings.outbound_budget = 64 * 1024;
-    opts.settings.slow_consumer = SlowConsumer::DropEvents;
     let router = Router::start_with(opts);
     let mut slow = router.join(setup(Kind::RawSocket));
     slow.subscribe("com.firehose");

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 use switchyard::session::outbound::{Outbound, SlowConsumer};
-use switchyard::shard::mesh::pump;
+use switchyard::shard::pump;
 use switchyard::shard::{Footprint, Settings, Shard};
 use switchyard::wire::{Dict, Message, Payload, RequestId, Serializer, SessionId, Text};
 

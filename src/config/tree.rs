@@ -28,6 +28,8 @@ pub struct Config {
     pub placement: Placement,
     /// An `EnvFilter` directive string, e.g. `info` or `warn,switchyard=debug`.
     pub log_level: String,
+    /// How log lines are written to stderr.
+    pub log_format: LogFormat,
     /// How long a graceful shutdown waits for sessions to close.
     pub shutdown_grace_ms: u64,
     /// The WebSocket listener.
@@ -48,6 +50,7 @@ impl Default for Config {
             shards: 0,
             placement: Placement::Pinned,
             log_level: "info".to_owned(),
+            log_format: LogFormat::Text,
             shutdown_grace_ms: 5000,
             websocket: WebSocketConfig::default(),
             rawsocket: RawSocketConfig::default(),
@@ -82,6 +85,16 @@ pub enum Placement {
     Pinned,
     /// Shards float; the kernel schedules them (for shared machines).
     Unpinned,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines (colored only when stderr is a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// What happens to a session whose outbound queue is over its byte budget.
@@ -219,9 +232,10 @@ impl SessionConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MeshConfig {
-    /// Most envelopes batched for one destination shard before a flush.
+    /// Most envelopes in one batch to a destination shard (a longer queue
+    /// goes as several batches; the receiver yields between turns of batches).
     pub batch_max: usize,
-    /// Capacity, in envelopes, of the channel of each ordered shard pair.
+    /// Capacity, in batches, of the channel of each ordered shard pair.
     pub channel_capacity: usize,
 }
 

@@ -1,11 +1,13 @@
-//! `Home`: the tables a shard keeps as the home shard of some
-//! (realm, uri, match) keys: router-wide subscription IDs with the shards
-//! holding them, and registrations with their callees (the arbiter of
-//! conflicting REGISTERs).
+//! `Home`: the role a shard plays as the home shard of some
+//! (realm, uri, match) keys: it hands out router-wide subscription IDs and
+//! tracks the shards holding them, and it keeps registrations with their
+//! callees (the arbiter of conflicting REGISTERs). It receives only
+//! envelopes (`apply`), never client messages.
 
+use super::cx::Cx;
+use super::envelope::{BrokerMsg, DealerMsg, Envelope, HomeMsg};
+use super::ids::{CalleeAddr, ShardId, ShardSet};
 use crate::routing::MatchPolicy;
-use crate::shard::envelope::CalleeAddr;
-use crate::shard::ids::ShardId;
 use crate::wire::{RegistrationId, SubscriptionId, Text};
 use std::collections::HashMap;
 
@@ -19,13 +21,57 @@ struct HomeRegistration {
 /// The home-shard tables.
 #[derive(Default)]
 pub struct Home {
-    subscriptions: HashMap<Key, (SubscriptionId, u64)>,
+    subscriptions: HashMap<Key, (SubscriptionId, ShardSet)>,
     registrations: HashMap<Key, HomeRegistration>,
 }
 
 impl Home {
+    /// Applies a home envelope; answers go back to the asking shard's role.
+    pub fn apply(&mut self, cx: &mut Cx, msg: HomeMsg) {
+        match msg {
+            HomeMsg::SubscriptionAcquire {
+                realm,
+                topic,
+                policy,
+                from,
+                op,
+            } => {
+                let ids = &mut *cx.ids;
+                let key = (realm.clone(), topic, policy);
+                let subscription = self.acquire_subscription(key, from, || ids.subscription());
+                let msg = BrokerMsg::SubscriptionAcquired { op, subscription };
+                cx.send(from, Envelope::Broker { realm, msg });
+            }
+            HomeMsg::SubscriptionRelease {
+                realm,
+                topic,
+                policy,
+                from,
+            } => self.release_subscription(&(realm, topic, policy), from),
+            HomeMsg::RegistrationAcquire {
+                realm,
+                procedure,
+                policy,
+                callee,
+                op,
+            } => {
+                let ids = &mut *cx.ids;
+                let key = (realm.clone(), procedure, policy);
+                let result = self.acquire_registration(key, callee, || ids.registration());
+                let msg = DealerMsg::RegistrationAcquired { op, result };
+                cx.send(callee.shard, Envelope::Dealer { realm, msg });
+            }
+            HomeMsg::RegistrationRelease {
+                realm,
+                procedure,
+                policy,
+                callee,
+            } => self.release_registration(&(realm, procedure, policy), callee),
+        }
+    }
+
     /// The ID of (realm, topic, policy) for `shard`, allocating it with `alloc` if new.
-    pub fn acquire_subscription(
+    fn acquire_subscription(
         &mut self,
         key: (Text, Text, MatchPolicy),
         shard: ShardId,
@@ -34,23 +80,23 @@ impl Home {
         let entry = self
             .subscriptions
             .entry(key)
-            .or_insert_with(|| (SubscriptionId(alloc()), 0));
-        entry.1 |= 1 << shard;
+            .or_insert_with(|| (SubscriptionId(alloc()), ShardSet::default()));
+        entry.1.insert(shard);
         entry.0
     }
 
     /// `shard` holds no more subscribers of the key; the ID is freed with the last shard.
-    pub fn release_subscription(&mut self, key: &(Text, Text, MatchPolicy), shard: ShardId) {
+    fn release_subscription(&mut self, key: &(Text, Text, MatchPolicy), shard: ShardId) {
         if let Some(entry) = self.subscriptions.get_mut(key) {
-            entry.1 &= !(1 << shard);
-            if entry.1 == 0 {
+            entry.1.remove(shard);
+            if entry.1.is_empty() {
                 self.subscriptions.remove(key);
             }
         }
     }
 
     /// Registers `callee` (single invocation policy): a second REGISTER is refused.
-    pub fn acquire_registration(
+    fn acquire_registration(
         &mut self,
         key: (Text, Text, MatchPolicy),
         callee: CalleeAddr,
@@ -71,7 +117,7 @@ impl Home {
     }
 
     /// `callee` no longer holds the registration; it is freed with its last callee.
-    pub fn release_registration(&mut self, key: &(Text, Text, MatchPolicy), callee: CalleeAddr) {
+    fn release_registration(&mut self, key: &(Text, Text, MatchPolicy), callee: CalleeAddr) {
         if let Some(reg) = self.registrations.get_mut(key) {
             reg.callees.retain(|c| *c != callee);
             if reg.callees.is_empty() {

@@ -1,17 +1,41 @@
-//! Realms: per realm and per shard, a `Broker` and a `Dealer`; plus the
-//! `Home` tables a shard keeps for the keys it is the home shard of.
+//! The roles of a shard and what they share. Per realm and per shard there
+//! is a `Broker` (pub/sub) and a `Dealer` (RPC); per shard a `Home` (the
+//! router-wide IDs of the keys this shard is home for). Each role owns its
+//! state and works through a narrow context (`Cx`); it handles client
+//! messages with `handle_<message>` and the envelopes other shards send it
+//! (`Envelope`, one enum per role) with an exhaustive `apply`.
 
 pub mod broker;
+pub mod cx;
 pub mod dealer;
+pub mod envelope;
 pub mod home;
+pub mod ids;
+mod pending;
 
 pub use broker::Broker;
+pub use cx::{Cx, Outbox, Stats};
 pub use dealer::Dealer;
+pub use envelope::Envelope;
 pub use home::Home;
 
+use crate::wire::Text;
+
 /// One realm on one shard.
-#[derive(Default)]
 pub struct Realm {
     pub broker: Broker,
     pub dealer: Dealer,
+    /// Whether anonymous sessions may join.
+    pub anonymous: bool,
+}
+
+impl Realm {
+    /// The roles of realm `name`.
+    pub fn new(name: Text, anonymous: bool) -> Self {
+        Realm {
+            broker: Broker::new(name.clone()),
+            dealer: Dealer::new(name),
+            anonymous,
+        }
+    }
 }

@@ -2,20 +2,24 @@
 //! connections until told to stop, then say GOODBYE to every session and
 //! wait (up to the grace period) for the connections to close.
 
+use super::connection::{run_connection, ConnectionContext};
+use super::deadlines::Deadlines;
+use super::mesh::{self, MeshEnds};
 use super::RouterOptions;
-use crate::session::connection::{run_connection, ConnectionContext};
-use crate::shard::mesh::{self, MeshEnds};
+use crate::session::deadlines::Liveness;
 use crate::shard::Shard;
 use crate::wire::{encode_to_bytes, Dict, Message, Text};
 use glommio::net::TcpListener;
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// The bound addresses (WebSocket, RawSocket) a shard reports when ready.
 pub type Bound = io::Result<(Option<SocketAddr>, Option<SocketAddr>)>;
@@ -40,7 +44,7 @@ pub async fn run_shard(start: ShardStart) {
         start.nr_shards,
         opts.settings.clone(),
     )));
-    mesh::start(shard.clone(), start.mesh).await;
+    mesh::start(shard.clone(), start.mesh, opts.mesh_batch_max).await;
     if let Some(rx) = &start.addresses {
         // Blocks this thread briefly at start-up, after the mesh connected.
         let Ok((ws, rs)) = rx.recv() else { return };
@@ -48,8 +52,12 @@ pub async fn run_shard(start: ShardStart) {
         set_address(&mut opts.rawsocket, rs);
     }
     let live = Rc::new(Cell::new(0usize));
-    let deadlines = Rc::new(crate::session::deadlines::Deadlines::default());
+    let deadlines = Rc::new(Deadlines::default());
     glommio::spawn_local(deadlines.clone().run_sweeper()).detach();
+    let liveness = opts.ping_interval.map(|every| Liveness {
+        every,
+        timeout: opts.ping_timeout,
+    });
     let per_shard_max = opts.max_sessions.div_ceil(start.nr_shards);
     let mut bound = (None, None);
     let listeners = [
@@ -59,7 +67,7 @@ pub async fn run_shard(start: ShardStart) {
     let mut accepting = Vec::new();
     for (l, slot) in listeners {
         let Some(l) = l else { continue };
-        let listener = match TcpListener::bind(l.address) {
+        let listener = match bind(l.address) {
             Ok(listener) => listener,
             Err(e) => {
                 let _ = start.ready.send(Err(io::Error::other(format!(
@@ -79,13 +87,16 @@ pub async fn run_shard(start: ShardStart) {
             slow_consumer: opts.slow_consumer,
             live: live.clone(),
             deadlines: deadlines.clone(),
-            ping_interval: opts.ping_interval,
-            ping_timeout: opts.ping_timeout,
+            liveness,
             ping_rawsocket: opts.ping_rawsocket,
         });
-        accepting.push(glommio::spawn_local(run_accept(listener, ctx)));
+        let task = run_accept(listener, ctx).instrument(tracing::Span::current());
+        accepting.push(glommio::spawn_local(task));
     }
     let _ = start.ready.send(Ok(bound));
+    if opts.panic_shard == Some(start.shard) {
+        panic!("injected fault: shard {} panics", start.shard);
+    }
     while !start.stop.load(Ordering::Acquire) {
         glommio::timer::sleep(Duration::from_millis(20)).await;
     }
@@ -99,6 +110,26 @@ pub async fn run_shard(start: ShardStart) {
     }
     let stats = shard.borrow().stats.clone();
     tracing::info!(shard = start.shard, ?stats, "shard stopped");
+}
+
+/// A listening socket with SO_REUSEADDR (a restart binds at once, even
+/// with connections of a previous run in TIME_WAIT) and SO_REUSEPORT (every
+/// shard binds the same address; the kernel spreads connections).
+fn bind(address: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+    let domain = if address.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&SockAddr::from(address))?;
+    socket.listen(1024)?;
+    // SAFETY: the descriptor is a bound, listening TCP socket that nothing
+    // else owns once `into_raw_fd` gave it up.
+    Ok(unsafe { TcpListener::from_raw_fd(socket.into_raw_fd()) })
 }
 
 fn set_address(l: &mut Option<super::ListenerOptions>, addr: Option<SocketAddr>) {

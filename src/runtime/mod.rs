@@ -1,16 +1,24 @@
-//! The runtime: starts one glommio executor per shard (pinned or not),
-//! wires the mesh, binds every listener on every shard (SO_REUSEPORT: the
-//! kernel spreads connections), and stops it all gracefully.
+//! The runtime, the only async layer: starts one glommio executor per shard
+//! (pinned or not), wires the mesh, binds every listener on every shard
+//! (SO_REUSEPORT: the kernel spreads connections), runs the connection
+//! tasks and each shard's deadline sweeper, supervises the shard threads,
+//! and stops it all gracefully.
 //!
 //! Shard 0 binds first so that a port 0 in the configuration resolves to one
 //! port that the other shards then share. `start` returns once every shard
-//! listens, so callers (tests included) never wait by sleeping.
+//! listens, so callers (tests included) never wait by sleeping. A shard that
+//! panics is logged with its id and stops the router; `Running::join` then
+//! reports it, and the binary exits non-zero.
 
+mod connection;
+mod deadlines;
 mod listener;
+pub mod mesh;
 mod options;
 
+use crate::realm::ids::MAX_SHARDS;
 use crate::session::outbound::SlowConsumer;
-use crate::shard::{mesh, Settings};
+use crate::shard::Settings;
 use crate::transport::AcceptOptions;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::io;
@@ -44,8 +52,14 @@ pub struct RouterOptions {
     pub outbound_budget: usize,
     pub slow_consumer: SlowConsumer,
     pub shutdown_grace: Duration,
+    /// Batches (not envelopes) each shard-to-shard channel holds.
     pub mesh_capacity: usize,
+    /// Most envelopes in one batch.
+    pub mesh_batch_max: usize,
     pub settings: Settings,
+    /// Fault injection for tests: this shard panics once it listens.
+    #[doc(hidden)]
+    pub panic_shard: Option<usize>,
 }
 
 impl RouterOptions {
@@ -73,9 +87,19 @@ impl RouterOptions {
             slow_consumer: SlowConsumer::Disconnect,
             shutdown_grace: Duration::from_secs(5),
             mesh_capacity: 65536,
+            mesh_batch_max: 256,
             settings: Settings::default(),
+            panic_shard: None,
         }
     }
+}
+
+/// A shard thread that ended by panicking.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("shard {shard} panicked: {message}")]
+pub struct ShardPanicked {
+    pub shard: usize,
+    pub message: String,
 }
 
 /// A running router.
@@ -83,7 +107,7 @@ pub struct Running {
     websocket: Option<SocketAddr>,
     rawsocket: Option<SocketAddr>,
     stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
+    threads: Vec<JoinHandle<Result<(), ShardPanicked>>>,
 }
 
 impl Running {
@@ -107,11 +131,21 @@ impl Running {
         self.stop.store(true, Ordering::Release);
     }
 
-    /// Waits for every shard to finish.
-    pub fn join(mut self) {
+    /// Waits for every shard to finish; the first shard that panicked, if any.
+    pub fn join(mut self) -> Result<(), ShardPanicked> {
+        let mut outcome = Ok(());
         for t in self.threads.drain(..) {
-            let _ = t.join();
+            let ended = t.join().unwrap_or_else(|_| {
+                Err(ShardPanicked {
+                    shard: usize::MAX,
+                    message: "supervisor thread panicked".into(),
+                })
+            });
+            if outcome.is_ok() {
+                outcome = ended;
+            }
         }
+        outcome
     }
 }
 
@@ -126,7 +160,7 @@ impl Drop for Running {
 
 /// Starts the router; returns once every shard is listening.
 pub fn start(opts: RouterOptions) -> io::Result<Running> {
-    let n = opts.shards.clamp(1, 64);
+    let n = opts.shards.clamp(1, MAX_SHARDS);
     let stop = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::with_capacity(n);
     let mut readies = Vec::with_capacity(n);
@@ -153,9 +187,8 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
             .io_memory(1 << 20)
             .spawn(move || listener::run_shard(ctx))
             .map_err(|e| io::Error::other(e.to_string()))?;
-        threads.push(std::thread::spawn(move || {
-            let _ = handle.join();
-        }));
+        let stop = stop.clone();
+        threads.push(std::thread::spawn(move || supervise(shard, handle, &stop)));
         readies.push(ready_rx);
         address_txs.push(addr_tx);
     }
@@ -174,6 +207,28 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
         stop,
         threads,
     })
+}
+
+/// Waits for shard `shard`'s thread; a panic is logged and stops every shard.
+fn supervise(
+    shard: usize,
+    handle: glommio::ExecutorJoinHandle<()>,
+    stop: &AtomicBool,
+) -> Result<(), ShardPanicked> {
+    let Err(e) = handle.join() else {
+        return Ok(());
+    };
+    let message = match e {
+        glommio::GlommioError::BuilderError(glommio::BuilderErrorKind::ThreadPanic(p)) => p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string()),
+        other => other.to_string(),
+    };
+    tracing::error!(shard, %message, "shard panicked; stopping the router");
+    stop.store(true, Ordering::Release);
+    Err(ShardPanicked { shard, message })
 }
 
 /// What a WebSocket listener accepts.

@@ -4,7 +4,7 @@ use super::{ListenerOptions, RouterOptions};
 use crate::config::{self, Config, Placement};
 use crate::routing::UriCheck;
 use crate::session::outbound::SlowConsumer;
-use crate::shard::Settings;
+use crate::shard::{RealmSettings, Settings};
 
 impl RouterOptions {
     /// The runtime options a validated configuration describes.
@@ -41,15 +41,23 @@ impl RouterOptions {
             slow_consumer,
             shutdown_grace: c.shutdown_grace(),
             mesh_capacity: c.mesh.channel_capacity,
+            mesh_batch_max: c.mesh.batch_max,
+            panic_shard: None,
             settings: Settings {
                 uri_check: if c.session.strict_uris {
                     UriCheck::Strict
                 } else {
                     UriCheck::Loose
                 },
-                outbound_budget: c.session.outbound_budget_bytes,
-                slow_consumer,
-                realms: c.realms.realm.iter().map(|r| r.name.clone()).collect(),
+                realms: c
+                    .realms
+                    .realm
+                    .iter()
+                    .map(|r| RealmSettings {
+                        name: r.name.clone(),
+                        anonymous: r.anonymous,
+                    })
+                    .collect(),
                 auto_create_realms: c.realms.auto_create,
                 strict_request_ids: c.session.strict_request_ids,
             },

@@ -1,14 +1,28 @@
-//! Sessions: the per-session record a shard keeps, its outbound queue, and
-//! the connection task that runs the session state machine over a transport.
+//! The session layer, sync and free of I/O: the record a shard keeps of each
+//! established session (`Session`, in the `Sessions` table), its outbound
+//! queue, the HELLO handshake state machine, and the per-shard deadline
+//! wheel. What a handled message means for the connection (`Flow`) and a
+//! broken protocol (`Violation`) are defined here too.
 
-pub mod connection;
 pub mod deadlines;
+pub mod handshake;
+pub mod notify;
 pub mod outbound;
 
 use crate::routing::MatchPolicy;
 use crate::wire::{RegistrationId, Serializer, SessionId, SubscriptionId, Text};
 use outbound::Outbound;
+use std::collections::HashMap;
 use std::rc::Rc;
+
+/// Who a session is, as the handshake established it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub authid: Text,
+    pub authrole: Text,
+    pub authmethod: Text,
+    pub authprovider: Text,
+}
 
 /// What a shard knows of one of its established sessions.
 pub struct Session {
@@ -16,8 +30,7 @@ pub struct Session {
     pub realm: Text,
     pub serializer: Serializer,
     pub outbound: Rc<Outbound>,
-    pub authid: Text,
-    pub authrole: Text,
+    pub identity: Identity,
     /// Subscriptions held (ID, pattern, policy), for UNSUBSCRIBE and cleanup.
     pub subscriptions: Vec<(SubscriptionId, Text, MatchPolicy)>,
     /// Registrations held (ID, pattern, policy), for UNREGISTER and cleanup.
@@ -32,14 +45,19 @@ pub struct Session {
 
 impl Session {
     /// A new session record.
-    pub fn new(id: SessionId, realm: Text, serializer: Serializer, outbound: Rc<Outbound>) -> Self {
+    pub fn new(
+        id: SessionId,
+        realm: Text,
+        serializer: Serializer,
+        outbound: Rc<Outbound>,
+        identity: Identity,
+    ) -> Self {
         Session {
             id,
             realm,
             serializer,
             outbound,
-            authid: Text::from(format!("anonymous-{id}")),
-            authrole: Text::from_static("anonymous"),
+            identity,
             subscriptions: Vec::new(),
             registrations: Vec::new(),
             last_invocation: 0,
@@ -68,5 +86,29 @@ impl Session {
             self.last_invocation + 1
         };
         self.last_invocation
+    }
+}
+
+/// A shard's established sessions.
+pub type Sessions = HashMap<SessionId, Session>;
+
+/// What the connection does after a message was handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep reading.
+    Continue,
+    /// The session ended with a GOODBYE exchange; the transport may carry a new HELLO.
+    Goodbye,
+    /// The peer aborted the session; close the transport.
+    Aborted,
+}
+
+/// A client message broke the protocol: the session must be aborted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation(pub String);
+
+impl Violation {
+    pub fn new(message: impl Into<String>) -> Self {
+        Violation(message.into())
     }
 }

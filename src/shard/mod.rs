@@ -1,37 +1,53 @@
 //! `Shard`: everything one core owns, alone and without locks: its sessions,
-//! its part of every realm's routing tables, the home tables, ID allocation
-//! and counters. State changes only in plain `fn`s that never await; the
-//! async side (connections, mesh pump) calls into it between awaits.
+//! its realms (each with its broker and dealer role), its home tables, ID
+//! allocation, counters, and the outbox of envelopes for other shards.
+//!
+//! The shard itself only dispatches: a client message goes to the role of
+//! the session's realm (`dispatch.rs`), an envelope to the role it names
+//! (`apply`), a HELLO through the handshake (`lifecycle.rs`). Everything
+//! here is plain sync code that never awaits; the runtime calls into it
+//! between awaits, and tests drive it directly (`pump`).
 
-pub mod envelope;
-pub mod ids;
-pub mod mesh;
-mod pending;
-mod pubsub;
-mod rpc;
-pub mod session_ops;
+mod dispatch;
+mod lifecycle;
+mod pump;
 
-use crate::realm::{Home, Realm};
+pub use lifecycle::{HandshakeOutcome, Opened};
+pub use pump::pump;
+
+use crate::realm::ids::{IdAlloc, ShardId};
+use crate::realm::{Cx, Envelope, Home, Outbox, Realm, Stats};
 use crate::routing::UriCheck;
-use crate::session::outbound::{FrameKind, Pushed, SlowConsumer};
-use crate::session::Session;
-use crate::wire::{encode, Dict, Message, Payload, RequestId, SessionId, Text};
-use bytes::BytesMut;
-use envelope::Envelope;
-use ids::{IdAlloc, ShardId};
-use mesh::MeshOut;
-use pending::Pending;
+use crate::session::outbound::Outbound;
+use crate::session::Sessions;
+use crate::wire::{Serializer, SessionId, Text};
 use std::collections::HashMap;
+use std::rc::Rc;
 
-pub use session_ops::Opened;
+/// A realm the router serves from the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealmSettings {
+    pub name: String,
+    /// Whether anonymous sessions may join.
+    pub anonymous: bool,
+}
+
+impl RealmSettings {
+    /// A realm open to anonymous sessions.
+    pub fn open(name: impl Into<String>) -> Self {
+        RealmSettings {
+            name: name.into(),
+            anonymous: true,
+        }
+    }
+}
 
 /// Router settings a shard needs (from the configuration).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub uri_check: UriCheck,
-    pub outbound_budget: usize,
-    pub slow_consumer: SlowConsumer,
-    pub realms: Vec<String>,
+    pub realms: Vec<RealmSettings>,
+    /// Unknown realms are created on first HELLO (open to anonymous sessions).
     pub auto_create_realms: bool,
     /// Request IDs must go 1, 2, 3, ... per session (a gap is a protocol violation).
     pub strict_request_ids: bool,
@@ -41,24 +57,11 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             uri_check: UriCheck::Loose,
-            outbound_budget: 4 << 20,
-            slow_consumer: SlowConsumer::Disconnect,
-            realms: vec!["realm1".to_string()],
+            realms: vec![RealmSettings::open("realm1")],
             auto_create_realms: false,
             strict_request_ids: false,
         }
     }
-}
-
-/// Per-shard counters (plain integers: only this shard touches them).
-#[derive(Debug, Default, Clone)]
-pub struct Stats {
-    pub sessions_opened: u64,
-    pub events_delivered: u64,
-    pub events_dropped: u64,
-    pub slow_consumer_disconnects: u64,
-    pub calls: u64,
-    pub protocol_violations: u64,
 }
 
 /// How much routing state a shard holds (for tests and diagnostics).
@@ -74,16 +77,6 @@ pub struct Footprint {
     pub pending: usize,
 }
 
-/// A client message broke the protocol: the session must be aborted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation(pub String);
-
-impl Violation {
-    pub fn new(message: impl Into<String>) -> Self {
-        Violation(message.into())
-    }
-}
-
 /// One shard's routing state.
 pub struct Shard {
     pub id: ShardId,
@@ -91,13 +84,10 @@ pub struct Shard {
     pub settings: Settings,
     pub stats: Stats,
     ids: IdAlloc,
-    sessions: HashMap<SessionId, Session>,
+    sessions: Sessions,
     realms: HashMap<Text, Realm>,
     home: Home,
-    pending: Pending,
-    /// Invocations in flight to this shard's callees: (callee, INVOCATION id) -> caller.
-    invocations: HashMap<(SessionId, u64), envelope::CallerAddr>,
-    pub mesh: MeshOut,
+    pub outbox: Outbox,
 }
 
 impl Shard {
@@ -106,7 +96,10 @@ impl Shard {
         let realms = settings
             .realms
             .iter()
-            .map(|r| (Text::from(r.as_str()), Realm::default()))
+            .map(|r| {
+                let name = Text::from(r.name.as_str());
+                (name.clone(), Realm::new(name, r.anonymous))
+            })
             .collect();
         Shard {
             id,
@@ -114,12 +107,10 @@ impl Shard {
             ids: IdAlloc::new(id, nr_shards),
             settings,
             stats: Stats::default(),
-            sessions: HashMap::new(),
+            sessions: Sessions::new(),
             realms,
             home: Home::default(),
-            pending: Pending::default(),
-            invocations: HashMap::new(),
-            mesh: MeshOut::new(id, nr_shards),
+            outbox: Outbox::new(id, nr_shards),
         }
     }
 
@@ -132,39 +123,31 @@ impl Shard {
     pub fn footprint(&self) -> Footprint {
         let (home_subscriptions, home_registrations) = self.home.len();
         let realms = self.realms.values();
+        let sum = |f: fn(&Realm) -> usize| realms.clone().map(f).sum::<usize>();
         Footprint {
             sessions: self.sessions.len(),
-            topics: realms.clone().map(|r| r.broker.topics.len()).sum(),
-            interest: realms.clone().map(|r| r.broker.interest_len()).sum(),
-            procedures: realms.map(|r| r.dealer.len()).sum(),
+            topics: sum(|r| r.broker.topic_count()),
+            interest: sum(|r| r.broker.interest_count()),
+            procedures: sum(|r| r.dealer.registration_count()),
             home_subscriptions,
             home_registrations,
-            invocations: self.invocations.len(),
-            pending: self.pending.len(),
+            invocations: sum(|r| r.dealer.invocation_count()),
+            pending: sum(|r| r.broker.pending_count() + r.dealer.pending_count()),
         }
     }
 
-    /// True when `realm` exists (or may be created) on this router.
-    pub fn realm_allowed(&self, realm: &str) -> bool {
-        self.realms.contains_key(realm) || self.settings.auto_create_realms
-    }
-
-    fn realm_mut(&mut self, realm: &Text) -> &mut Realm {
-        self.realms.entry(realm.clone()).or_default()
-    }
-
-    /// Queues `env` for shard `dest` (itself included: applied before the
-    /// current entry point returns).
-    fn send(&mut self, dest: ShardId, env: Envelope) {
-        self.mesh.push(dest, env);
-    }
-
-    /// Sends `make()` to every shard but this one.
-    fn broadcast(&mut self, make: impl Fn() -> Envelope) {
-        let me = self.id;
-        for dest in (0..self.nr_shards).filter(|d| *d != me) {
-            self.send(dest, make());
-        }
+    /// The context roles work through, and the realms and home tables beside it.
+    fn split(&mut self) -> (Cx<'_>, &mut HashMap<Text, Realm>, &mut Home) {
+        let cx = Cx {
+            me: self.id,
+            nr_shards: self.nr_shards,
+            uri_check: self.settings.uri_check,
+            outbox: &mut self.outbox,
+            ids: &mut self.ids,
+            stats: &mut self.stats,
+            sessions: &mut self.sessions,
+        };
+        (cx, &mut self.realms, &mut self.home)
     }
 
     /// Applies a batch of envelopes from another shard.
@@ -177,53 +160,44 @@ impl Shard {
 
     /// Applies envelopes this shard sent itself, until none are left.
     fn drain_local(&mut self) {
-        while let Some(batch) = self.mesh.take_local() {
+        loop {
+            let batch = self.outbox.take(self.id);
+            if batch.is_empty() {
+                return;
+            }
             for env in batch {
                 self.apply(env);
             }
         }
     }
 
+    /// Hands an envelope to the role it is for.
     fn apply(&mut self, env: Envelope) {
-        use Envelope::*;
+        let (mut cx, realms, home) = self.split();
         match env {
-            Publish { .. } | InterestAdd { .. } | InterestRemove { .. } => self.apply_broker(env),
-            SubscriptionAcquire { .. }
-            | SubscriptionAcquired { .. }
-            | SubscriptionRelease { .. } => self.apply_broker(env),
-            Ack { op } => self.apply_ack(op),
-            Shutdown => {}
-            _ => self.apply_dealer(env),
+            Envelope::Broker { realm, msg } => {
+                realm_entry(realms, realm).broker.apply(&mut cx, msg)
+            }
+            Envelope::Dealer { realm, msg } => {
+                realm_entry(realms, realm).dealer.apply(&mut cx, msg)
+            }
+            Envelope::Home(msg) => home.apply(&mut cx, msg),
         }
     }
 
-    /// Encodes `msg` for session `sid` and queues it as a reply.
-    fn reply(&mut self, sid: SessionId, msg: &Message) {
-        let Some(s) = self.sessions.get(&sid) else {
-            return;
-        };
-        let mut out = BytesMut::with_capacity(32);
-        encode(s.serializer, msg, &mut out);
-        if s.outbound.push(out.freeze(), FrameKind::Reply) == Pushed::Overflow {
-            self.stats.slow_consumer_disconnects += 1;
-        }
+    /// Every session's outbound queue (for a shutdown GOODBYE).
+    pub fn sessions(&self) -> impl Iterator<Item = (SessionId, Serializer, &Rc<Outbound>)> {
+        self.sessions
+            .values()
+            .map(|s| (s.id, s.serializer, &s.outbound))
     }
+}
 
-    /// Sends `[ERROR, request_type, request, {}, error]` to `sid`.
-    fn reply_error(
-        &mut self,
-        sid: SessionId,
-        request_type: u64,
-        request: RequestId,
-        error: &'static str,
-    ) {
-        let msg = Message::Error {
-            request_type,
-            request,
-            details: Dict::new(),
-            error: Text::from_static(error),
-            payload: Payload::empty(),
-        };
-        self.reply(sid, &msg);
-    }
+/// The realm named in an envelope (created when another shard created it
+/// first, which only an auto-created realm can be: those admit anonymous
+/// sessions).
+fn realm_entry(realms: &mut HashMap<Text, Realm>, name: Text) -> &mut Realm {
+    realms
+        .entry(name)
+        .or_insert_with_key(|name| Realm::new(name.clone(), true))
 }

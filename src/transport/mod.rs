@@ -4,8 +4,9 @@
 //! - `rawsocket`, `websocket`: sans-IO handshakes and frame codecs (pure,
 //!   unit and property tested).
 //! - `accept` / `connect`: the glommio adapters. Both end with a
-//!   `FrameReader` and a `FrameWriter` owning two `dup`ed descriptors of the
-//!   same socket, so one task can read while another writes, without locks.
+//!   `FrameReader` and a `FrameWriter` sharing one glommio stream (each
+//!   borrows it only inside a poll), so one task can read while another
+//!   writes, and a connection costs one file descriptor.
 //! - `blocking`: a small `std::net` client for tests.
 
 mod accept;

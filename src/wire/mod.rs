@@ -9,6 +9,7 @@ pub mod codec;
 pub mod error;
 pub mod id;
 pub mod message;
+pub mod options;
 pub mod payload;
 pub mod text;
 pub mod value;

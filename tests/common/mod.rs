@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use std::time::Duration;
 use switchyard::runtime::{self, RouterOptions, Running};
+use switchyard::shard::RealmSettings;
 use switchyard::transport::blocking;
 use switchyard::wire::message::code;
 use switchyard::wire::{
@@ -87,7 +88,7 @@ impl Router {
     fn with_test_realms(mut opts: RouterOptions) -> RouterOptions {
         opts.settings
             .realms
-            .extend(matrix().iter().map(Setup::realm));
+            .extend(matrix().iter().map(|s| RealmSettings::open(s.realm())));
         opts
     }
 

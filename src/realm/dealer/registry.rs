@@ -1,11 +1,11 @@
-//! `Dealer`: one realm's replica of the router's registrations on one shard
-//! ((procedure pattern, match policy) -> registration ID and callees), so a
-//! CALL entering any shard finds its callee without asking another shard.
+//! `Registry`: one realm's replica of the router's registrations on one
+//! shard ((procedure pattern, match policy) -> registration ID and callees),
+//! so a CALL entering any shard finds its callee without asking another shard.
 //! A CALL goes to the best match: exact, else the longest prefix, else the
 //! highest-ranked wildcard (`PatternIndex::best`).
 
+use crate::realm::ids::CalleeAddr;
 use crate::routing::{MatchPolicy, PatternIndex};
-use crate::shard::envelope::CalleeAddr;
 use crate::wire::{RegistrationId, Text};
 use std::collections::HashMap;
 
@@ -25,12 +25,12 @@ pub struct Route {
 
 /// One realm's registrations, replicated on every shard.
 #[derive(Default)]
-pub struct Dealer {
+pub struct Registry {
     procedures: PatternIndex<Registration>,
     by_id: HashMap<RegistrationId, (Text, MatchPolicy)>,
 }
 
-impl Dealer {
+impl Registry {
     /// Adds `callee` to registration `id` of (procedure, policy). A different
     /// ID for the same key replaces the old one (its removal may still be in flight).
     pub fn add(
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn add_lookup_remove() {
-        let mut d = Dealer::default();
+        let mut d = Registry::default();
         d.add(Text::from("com.p"), Exact, RegistrationId(7), callee(1, 5));
         let route = Route {
             registration: RegistrationId(7),
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_late_removal_of_an_old_id_keeps_the_new_registration() {
-        let mut d = Dealer::default();
+        let mut d = Registry::default();
         d.add(Text::from("com.p"), Exact, RegistrationId(1), callee(0, 5));
         d.add(Text::from("com.p"), Exact, RegistrationId(2), callee(2, 9));
         d.remove(RegistrationId(1), callee(0, 5));
@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn exact_beats_prefix_beats_wildcard() {
-        let mut d = Dealer::default();
+        let mut d = Registry::default();
         d.add(
             Text::from("com.app..run"),
             Wildcard,

@@ -1,12 +1,16 @@
 //! The connection task: the only code doing socket I/O for its session. The
-//! reader decodes frames and runs the session state machine (HELLO, the
-//! established session, GOODBYE, protocol violations); the writer drains the
-//! session's outbound queue, many frames per write.
+//! reader decodes frames and feeds them to the handshake, then to the
+//! shard; the writer drains the session's outbound queue, many frames per
+//! write. Deadlines (handshake timeout, pings) are entries in the shard's
+//! wheel, never a timer of the connection's own.
 
-use super::outbound::{OutFrame, Outbound, SlowConsumer};
-use crate::shard::mesh::Notify;
-use crate::shard::session_ops::{abort, Flow};
-use crate::shard::Shard;
+use super::deadlines::Deadlines;
+use crate::session::deadlines::{ConnDeadline, ConnTimer, Liveness};
+use crate::session::handshake::{abort, Handshake};
+use crate::session::notify::Notify;
+use crate::session::outbound::{OutFrame, Outbound, SlowConsumer};
+use crate::session::Flow;
+use crate::shard::{HandshakeOutcome, Shard};
 use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
 use crate::wire::{decode, encode_to_bytes, Dict, Message, Serializer, SessionId, Text, Value};
 use bytes::{Bytes, BytesMut};
@@ -14,6 +18,7 @@ use futures_lite::future::or;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// The most bytes of queued messages written in one batch.
 const WRITE_BATCH: usize = 256 * 1024;
@@ -28,12 +33,10 @@ pub struct ConnectionContext {
     pub slow_consumer: SlowConsumer,
     /// Connections alive on this shard (for a graceful shutdown).
     pub live: Rc<Cell<usize>>,
-    /// The shard's handshake deadlines (no timer per connection).
-    pub deadlines: Rc<super::deadlines::Deadlines>,
-    /// Idle time before a peer is pinged (`None`: never).
-    pub ping_interval: Option<Duration>,
-    /// How long a pinged peer has to send anything.
-    pub ping_timeout: Duration,
+    /// The shard's deadline wheel.
+    pub deadlines: Rc<Deadlines>,
+    /// How idle peers are pinged (`None`: never).
+    pub liveness: Option<Liveness>,
     /// Whether RawSocket peers are pinged (WebSocket peers always are).
     pub ping_rawsocket: bool,
 }
@@ -47,46 +50,55 @@ impl Drop for LiveGuard {
     }
 }
 
-/// Runs one accepted connection to its end.
+/// Runs one accepted connection to its end, in a span naming its peer.
 pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
+    let peer = stream.peer_addr().ok();
+    let span = tracing::info_span!(
+        "conn",
+        peer = ?peer,
+        transport = tracing::field::Empty,
+        serializer = tracing::field::Empty,
+        session = tracing::field::Empty,
+    );
+    serve(ctx, stream).instrument(span).await
+}
+
+async fn serve(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
     ctx.live.set(ctx.live.get() + 1);
     let _guard = LiveGuard(ctx.live.clone());
-    // Transport handshake and HELLO must both finish before this flag rises.
-    let expired = ctx.deadlines.watch(ctx.handshake_timeout);
-    let accepting = async { Some(transport::accept(stream, &ctx.accept).await) };
-    let (hs, mut reader, writer) = match or(accepting, until(&expired)).await {
-        Some(Ok(parts)) => parts,
-        Some(Err(e)) => {
-            tracing::debug!(error = %e, "transport handshake failed");
-            return;
-        }
-        None => {
-            tracing::debug!("transport handshake timed out");
-            return;
-        }
-    };
     let outbound = Rc::new(Outbound::new(ctx.outbound_budget, ctx.slow_consumer));
-    let writer_task = glommio::spawn_local(run_writer(writer, outbound.clone(), hs.serializer));
-    let last_seen = Rc::new(Cell::new(Instant::now()));
-    let pinger = match ctx.ping_interval {
-        Some(every) if hs.kind == TransportKind::WebSocket || ctx.ping_rawsocket => {
-            let task = run_liveness(outbound.clone(), last_seen.clone(), every, ctx.ping_timeout);
-            Some(glommio::spawn_local(task).detach())
-        }
-        _ => None,
+    let now = Instant::now();
+    let timer = ConnTimer::new(outbound.clone(), now);
+    let handshake = ConnDeadline::Handshake(Rc::downgrade(&timer));
+    ctx.deadlines.add(now + ctx.handshake_timeout, handshake);
+    // Transport handshake and HELLO must both finish before the flag rises.
+    let accepting = async { Some(transport::accept(stream, &ctx.accept).await) };
+    let (hs, mut reader, writer) = match or(accepting, until(&timer.handshake_expired)).await {
+        Some(Ok(parts)) => parts,
+        Some(Err(e)) => return tracing::debug!(error = %e, "transport handshake failed"),
+        None => return tracing::debug!("transport handshake timed out"),
     };
+    let span = tracing::Span::current();
+    span.record("transport", tracing::field::debug(hs.kind));
+    span.record("serializer", hs.serializer.name());
+    let writer_task = glommio::spawn_local(
+        run_writer(writer, outbound.clone(), hs.serializer).instrument(span.clone()),
+    );
+    if let Some(l) = ctx.liveness {
+        if hs.kind == TransportKind::WebSocket || ctx.ping_rawsocket {
+            let every = ConnDeadline::Liveness(Rc::downgrade(&timer), l);
+            ctx.deadlines.add(Instant::now() + l.every, every);
+        }
+    }
     let mut session = SessionState {
         ctx: &ctx,
         serializer: hs.serializer,
         outbound: &outbound,
+        timer: &timer,
+        handshake: Handshake::default(),
         id: None,
-        last_seen,
-        expired: Some(expired),
     };
     session.run(&mut reader).await;
-    if let Some(p) = pinger {
-        p.cancel();
-    }
     if let Some(sid) = session.id.take() {
         ctx.shard.borrow_mut().close_session(sid);
     }
@@ -99,33 +111,31 @@ struct SessionState<'a> {
     ctx: &'a ConnectionContext,
     serializer: Serializer,
     outbound: &'a Rc<Outbound>,
+    timer: &'a ConnTimer,
+    handshake: Handshake,
     id: Option<SessionId>,
-    /// When the peer last sent anything (for the liveness check).
-    last_seen: Rc<Cell<Instant>>,
-    /// Raised when the handshake deadline passes; dropped once welcomed.
-    expired: Option<Rc<Notify>>,
 }
 
 impl SessionState<'_> {
     async fn run(&mut self, reader: &mut FrameReader) {
         loop {
             let outbound = self.outbound.clone();
-            let expired = self.expired.clone();
             let read = or(async { Some(reader.next().await) }, async {
                 outbound.wait_closed().await;
                 None
             });
-            let next = match or(async { Some(read.await) }, async {
-                until_opt(expired.as_deref()).await
-            })
-            .await
-            {
+            let expired = self
+                .timer
+                .handshaking
+                .get()
+                .then_some(&self.timer.handshake_expired);
+            let next = match or(async { Some(read.await) }, until_opt(expired)).await {
                 Some(next) => next,
                 None => return self.violation("no HELLO within the handshake timeout"),
             };
-            // The queue closed (slow consumer, shutdown): the session ends.
+            // The queue closed (slow consumer, shutdown, ping timeout): the session ends.
             let Some(next) = next else { return };
-            self.last_seen.set(Instant::now());
+            self.timer.seen(Instant::now());
             let frame = match next {
                 Ok(Some(Inbound::Message(frame))) => frame,
                 Ok(Some(Inbound::Ping(p))) => {
@@ -134,10 +144,7 @@ impl SessionState<'_> {
                 }
                 Ok(Some(Inbound::Pong(_))) => continue,
                 Ok(Some(Inbound::Close)) | Ok(None) => return,
-                Err(e) => {
-                    tracing::debug!(error = %e, "transport error");
-                    return;
-                }
+                Err(e) => return tracing::debug!(error = %e, "transport error"),
             };
             if !self.on_frame(frame) {
                 return;
@@ -155,44 +162,39 @@ impl SessionState<'_> {
             }
         };
         match self.id {
-            None => self.on_hello(msg),
+            None => self.on_handshake(msg),
             Some(sid) => self.on_established(sid, msg),
         }
     }
 
-    fn on_hello(&mut self, msg: Message) -> bool {
-        match msg {
-            Message::Hello { realm, details } => {
-                let opened = self.ctx.shard.borrow_mut().open_session(
-                    realm,
-                    &details,
-                    self.serializer,
-                    self.outbound.clone(),
-                    self.ctx.max_sessions,
-                );
-                match opened {
-                    Ok(o) => {
-                        self.outbound
-                            .push_unbounded(OutFrame::Message(encode_to_bytes(
-                                self.serializer,
-                                &o.welcome,
-                            )));
-                        self.id = Some(o.session);
-                        // Welcomed: the handshake deadline no longer applies.
-                        self.expired = None;
-                        true
-                    }
-                    Err(refused) => {
-                        self.send_last(&refused.to_abort(), "session refused");
-                        false
-                    }
-                }
+    fn on_handshake(&mut self, msg: Message) -> bool {
+        let outcome = self.ctx.shard.borrow_mut().on_handshake(
+            &mut self.handshake,
+            msg,
+            self.serializer,
+            self.outbound,
+            self.ctx.max_sessions,
+        );
+        match outcome {
+            HandshakeOutcome::Welcomed(o) => {
+                self.send(&o.welcome);
+                self.id = Some(o.session);
+                tracing::Span::current().record("session", o.session.0);
+                // Welcomed: the handshake deadline no longer applies.
+                self.timer.handshaking.set(false);
+                true
             }
-            Message::Abort { .. } => false,
-            other => {
-                self.violation(&format!("{} received before HELLO", other.name()));
+            HandshakeOutcome::Send(m) => {
+                self.send(&m);
+                true
+            }
+            HandshakeOutcome::Abort(m) => {
+                tracing::debug!(reason = ?abort_reason(&m), "session refused");
+                self.send_last(&m, "session refused");
                 false
             }
+            HandshakeOutcome::Wait => true,
+            HandshakeOutcome::Closed => false,
         }
     }
 
@@ -202,12 +204,12 @@ impl SessionState<'_> {
             Ok(Flow::Continue) => true,
             Ok(Flow::Goodbye) => {
                 self.id = None;
+                self.handshake = Handshake::default();
                 let reply = Message::Goodbye {
                     details: Dict::new(),
                     reason: Text::from_static("wamp.close.goodbye_and_out"),
                 };
-                self.outbound
-                    .push_unbounded(OutFrame::Message(encode_to_bytes(self.serializer, &reply)));
+                self.send(&reply);
                 true
             }
             Ok(Flow::Aborted) => {
@@ -223,6 +225,7 @@ impl SessionState<'_> {
 
     /// Aborts the session with `wamp.error.protocol_violation` and cleans it up.
     fn violation(&mut self, message: &str) {
+        tracing::debug!(reason = message, "protocol violation");
         if let Some(sid) = self.id.take() {
             self.ctx.shard.borrow_mut().close_session(sid);
         }
@@ -232,9 +235,21 @@ impl SessionState<'_> {
         );
     }
 
+    fn send(&self, msg: &Message) {
+        let frame = encode_to_bytes(self.serializer, msg);
+        self.outbound.push_unbounded(OutFrame::Message(frame));
+    }
+
     fn send_last(&self, msg: &Message, reason: &'static str) {
         self.outbound
             .push_last(encode_to_bytes(self.serializer, msg), reason);
+    }
+}
+
+fn abort_reason(m: &Message) -> &str {
+    match m {
+        Message::Abort { reason, .. } => reason.as_str(),
+        other => other.name(),
     }
 }
 
@@ -249,33 +264,6 @@ async fn until_opt<T>(flag: Option<&Notify>) -> Option<T> {
     match flag {
         Some(f) => until(f).await,
         None => std::future::pending().await,
-    }
-}
-
-/// Pings an idle peer every `every`; closes the connection when a pinged
-/// peer sends nothing within `timeout`.
-async fn run_liveness(
-    outbound: Rc<Outbound>,
-    last_seen: Rc<Cell<Instant>>,
-    every: Duration,
-    timeout: Duration,
-) {
-    loop {
-        glommio::timer::sleep(every).await;
-        if outbound.closing().is_some() {
-            return;
-        }
-        if last_seen.get().elapsed() < every {
-            continue;
-        }
-        let sent = Instant::now();
-        outbound.push_unbounded(OutFrame::Ping(Bytes::from_static(b"switchyard")));
-        glommio::timer::sleep(timeout).await;
-        if last_seen.get() < sent {
-            tracing::debug!("peer did not answer a ping in time");
-            outbound.close("ping timeout");
-            return;
-        }
     }
 }
 
@@ -312,7 +300,7 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
     }
     buf.clear();
     if outbound.overflowed() {
-        let details = Dict::new().with("message", Value::str(super::outbound::OVERFLOW));
+        let details = Dict::new().with("message", Value::str(crate::session::outbound::OVERFLOW));
         let msg = Message::Abort {
             details,
             reason: Text::from_static("switchyard.error.slow_consumer"),

@@ -1,0 +1,177 @@
+//! `Broker`: one realm's pub/sub role on one shard. It owns the
+//! subscriptions this shard's sessions hold (pattern + match policy, with
+//! their router-wide IDs), which other shards have subscribers of a pattern
+//! ("interest"), and its SUBSCRIBEs waiting for other shards. Both tables
+//! are `PatternIndex`es: a publish matches exact, prefix and wildcard
+//! subscriptions without scanning them.
+//!
+//! Client messages come in through `handle_subscribe`, `handle_unsubscribe`
+//! and `handle_publish`; envelopes from other shards through `apply`.
+
+mod publish;
+mod subscribe;
+
+pub use publish::{event_frame, Delivery};
+
+use super::cx::Cx;
+use super::envelope::BrokerMsg;
+use super::ids::{ShardId, ShardSet};
+use super::pending::Pending;
+use crate::routing::{MatchPolicy, PatternIndex};
+use crate::session::outbound::Outbound;
+use crate::wire::{RequestId, Serializer, SessionId, SubscriptionId, Text};
+use std::rc::Rc;
+
+/// A local subscriber of a topic.
+pub struct Subscriber {
+    pub session: SessionId,
+    pub serializer: Serializer,
+    pub outbound: Rc<Outbound>,
+}
+
+/// A subscription (pattern + policy) with local subscribers, or local
+/// SUBSCRIBEs waiting for its ID.
+pub struct Topic {
+    /// Known once the home shard answered; subscribers are served only when `active`.
+    pub id: Option<SubscriptionId>,
+    /// True once every shard routes this topic's events here.
+    pub active: bool,
+    pub subscribers: Vec<Subscriber>,
+    /// SUBSCRIBEs waiting for the topic to become active.
+    pub waiters: Vec<(SessionId, RequestId)>,
+}
+
+/// What a broker operation waits for.
+enum Waiting {
+    /// The home shard's subscription ID for a local (topic, policy).
+    SubscriptionId { topic: Text, policy: MatchPolicy },
+    /// Acks of `InterestAdd` from every other shard.
+    Interest {
+        topic: Text,
+        policy: MatchPolicy,
+        remaining: usize,
+    },
+}
+
+/// One realm's pub/sub state on one shard.
+pub struct Broker {
+    realm: Text,
+    topics: PatternIndex<Topic>,
+    /// For each pattern, the other shards that have subscribers of it.
+    interest: PatternIndex<ShardSet>,
+    pending: Pending<Waiting>,
+}
+
+impl Broker {
+    /// The broker of `realm`.
+    pub fn new(realm: Text) -> Self {
+        Broker {
+            realm,
+            topics: PatternIndex::default(),
+            interest: PatternIndex::default(),
+            pending: Pending::default(),
+        }
+    }
+
+    /// Subscriptions with local subscribers (or waiting SUBSCRIBEs).
+    pub fn topic_count(&self) -> usize {
+        self.topics.len()
+    }
+
+    /// Patterns with interest from other shards.
+    pub fn interest_count(&self) -> usize {
+        self.interest.len()
+    }
+
+    /// Operations waiting for other shards.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Applies a broker envelope from another shard (or this one).
+    pub fn apply(&mut self, cx: &mut Cx, msg: BrokerMsg) {
+        match msg {
+            BrokerMsg::Publish {
+                topic,
+                publication,
+                details,
+                payload,
+            } => {
+                let d = self.deliver(&topic, publication, &details, &payload, None);
+                d.count(cx.stats);
+            }
+            BrokerMsg::SubscriptionAcquired { op, subscription } => {
+                self.subscription_acquired(cx, op, subscription)
+            }
+            BrokerMsg::InterestAdd {
+                topic,
+                policy,
+                from,
+                op,
+            } => {
+                self.set_interest(&topic, policy, from, true);
+                let realm = self.realm.clone();
+                cx.send(
+                    from,
+                    super::Envelope::Broker {
+                        realm,
+                        msg: BrokerMsg::InterestAcked { op },
+                    },
+                );
+            }
+            BrokerMsg::InterestAcked { op } => self.interest_acked(cx, op),
+            BrokerMsg::InterestRemove {
+                topic,
+                policy,
+                from,
+            } => self.set_interest(&topic, policy, from, false),
+        }
+    }
+
+    /// Records that `shard` has (`on`) or no longer has subscribers of (pattern, policy).
+    fn set_interest(&mut self, pattern: &Text, policy: MatchPolicy, shard: ShardId, on: bool) {
+        match self.interest.get_mut(pattern, policy) {
+            Some(set) if on => set.insert(shard),
+            Some(set) => {
+                set.remove(shard);
+                if set.is_empty() {
+                    self.interest.remove(pattern, policy);
+                }
+            }
+            None if on => {
+                self.interest
+                    .insert(pattern.clone(), policy, ShardSet::one(shard));
+            }
+            None => {}
+        }
+    }
+
+    /// The other shards with subscribers matching `topic`.
+    fn interested_shards(&self, topic: &str) -> ShardSet {
+        let mut set = ShardSet::default();
+        self.interest.matches(topic, |(_, s)| set.union_with(s));
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interest_is_tracked_per_shard_and_pattern() {
+        let mut b = Broker::new(Text::from("realm1"));
+        let t = Text::from("com.a");
+        b.set_interest(&t, MatchPolicy::Exact, 1, true);
+        b.set_interest(&t, MatchPolicy::Exact, 200, true);
+        b.set_interest(&Text::from("com."), MatchPolicy::Prefix, 3, true);
+        let shards = |b: &Broker| b.interested_shards("com.a").iter().collect::<Vec<_>>();
+        assert_eq!(shards(&b), [1, 3, 200]);
+        b.set_interest(&t, MatchPolicy::Exact, 1, false);
+        assert_eq!(shards(&b), [3, 200]);
+        b.set_interest(&t, MatchPolicy::Exact, 200, false);
+        b.set_interest(&Text::from("com."), MatchPolicy::Prefix, 3, false);
+        assert!(b.interested_shards("com.a").is_empty());
+        assert_eq!(b.interest_count(), 0);
+    }
+}

@@ -1,0 +1,242 @@
+//! SUBSCRIBE and UNSUBSCRIBE on the broker, and the life of a subscription
+//! across shards: the home shard hands out its router-wide ID, then every
+//! other shard acks the interest, and only then does SUBSCRIBED go out, so
+//! an event published after it, on any shard, reaches the new subscriber.
+//! The last local subscriber leaving releases the interest and the ID.
+
+use super::{Broker, Subscriber, Topic, Waiting};
+use crate::realm::cx::Cx;
+use crate::realm::envelope::{BrokerMsg, Envelope, HomeMsg};
+use crate::realm::ids::OpId;
+use crate::routing::{is_valid_uri, MatchPolicy};
+use crate::wire::message::code;
+use crate::wire::options::SubscribeOptions;
+use crate::wire::{Message, RequestId, SessionId, SubscriptionId, Text};
+
+impl Broker {
+    /// A SUBSCRIBE from local session `sid`.
+    pub fn handle_subscribe(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        request: RequestId,
+        options: &SubscribeOptions,
+        topic: Text,
+    ) {
+        let policy = options.match_policy;
+        if !is_valid_uri(&topic, policy, cx.uri_check) {
+            return cx.reply_error(sid, code::SUBSCRIBE, request, "wamp.error.invalid_uri");
+        }
+        if let Some(t) = self.topics.get_mut(&topic, policy) {
+            match (t.id, t.active) {
+                (Some(id), true) => {
+                    add_subscriber(cx, t, sid, id, &topic, policy);
+                    let msg = Message::Subscribed {
+                        request,
+                        subscription: id,
+                    };
+                    cx.reply(sid, &msg);
+                }
+                _ => t.waiters.push((sid, request)),
+            }
+            return;
+        }
+        let t = Topic {
+            id: None,
+            active: false,
+            subscribers: Vec::new(),
+            waiters: vec![(sid, request)],
+        };
+        self.topics.insert(topic.clone(), policy, t);
+        let op = self.pending.add(Waiting::SubscriptionId {
+            topic: topic.clone(),
+            policy,
+        });
+        let home = cx.home_of(&self.realm, &topic, policy);
+        let msg = HomeMsg::SubscriptionAcquire {
+            realm: self.realm.clone(),
+            topic,
+            policy,
+            from: cx.me,
+            op,
+        };
+        cx.send(home, Envelope::Home(msg));
+    }
+
+    /// An UNSUBSCRIBE from local session `sid`.
+    pub fn handle_unsubscribe(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        request: RequestId,
+        subscription: SubscriptionId,
+    ) {
+        let Some(session) = cx.sessions.get_mut(&sid) else {
+            return;
+        };
+        let Some(at) = session
+            .subscriptions
+            .iter()
+            .position(|(id, ..)| *id == subscription)
+        else {
+            let error = "wamp.error.no_such_subscription";
+            return cx.reply_error(sid, code::UNSUBSCRIBE, request, error);
+        };
+        let (_, topic, policy) = session.subscriptions.swap_remove(at);
+        self.drop_subscriber(cx, &topic, policy, sid);
+        let msg = Message::Unsubscribed {
+            request,
+            details: None,
+        };
+        cx.reply(sid, &msg);
+    }
+
+    /// Local session `sid` left holding `subscriptions`.
+    pub fn session_closed(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        subscriptions: &[(SubscriptionId, Text, MatchPolicy)],
+    ) {
+        for (_, topic, policy) in subscriptions {
+            self.drop_subscriber(cx, topic, *policy, sid);
+        }
+    }
+
+    /// Removes `sid` from (topic, policy); it goes (router-wide) with its last subscriber.
+    fn drop_subscriber(&mut self, cx: &mut Cx, topic: &Text, policy: MatchPolicy, sid: SessionId) {
+        let Some(t) = self.topics.get_mut(topic, policy) else {
+            return;
+        };
+        t.subscribers.retain(|s| s.session != sid);
+        if t.subscribers.is_empty() && t.waiters.is_empty() && t.active {
+            self.topics.remove(topic, policy);
+            self.release_topic(cx, topic, policy);
+        }
+    }
+
+    fn release_topic(&mut self, cx: &mut Cx, topic: &Text, policy: MatchPolicy) {
+        let (realm, from) = (&self.realm, cx.me);
+        cx.broadcast(|| Envelope::Broker {
+            realm: realm.clone(),
+            msg: BrokerMsg::InterestRemove {
+                topic: topic.clone(),
+                policy,
+                from,
+            },
+        });
+        let home = cx.home_of(realm, topic, policy);
+        let msg = HomeMsg::SubscriptionRelease {
+            realm: realm.clone(),
+            topic: topic.clone(),
+            policy,
+            from,
+        };
+        cx.send(home, Envelope::Home(msg));
+    }
+
+    /// The home shard gave the subscription's ID: tell every other shard.
+    pub(super) fn subscription_acquired(
+        &mut self,
+        cx: &mut Cx,
+        op: OpId,
+        subscription: SubscriptionId,
+    ) {
+        let Some(waiting) = self.pending.take(op) else {
+            return;
+        };
+        let (topic, policy) = match waiting {
+            Waiting::SubscriptionId { topic, policy } => (topic, policy),
+            Waiting::Interest { .. } => {
+                tracing::error!(op, "subscription ID for an interest operation");
+                return;
+            }
+        };
+        if let Some(t) = self.topics.get_mut(&topic, policy) {
+            t.id = Some(subscription);
+        }
+        if cx.nr_shards == 1 {
+            return self.activate_topic(cx, &topic, policy);
+        }
+        let remaining = cx.nr_shards - 1;
+        let op = self.pending.add(Waiting::Interest {
+            topic: topic.clone(),
+            policy,
+            remaining,
+        });
+        let (realm, from) = (&self.realm, cx.me);
+        cx.broadcast(|| Envelope::Broker {
+            realm: realm.clone(),
+            msg: BrokerMsg::InterestAdd {
+                topic: topic.clone(),
+                policy,
+                from,
+                op,
+            },
+        });
+    }
+
+    /// Counts one shard's ack of an interest; activates the topic on the last.
+    pub(super) fn interest_acked(&mut self, cx: &mut Cx, op: OpId) {
+        let done = match self.pending.get_mut(op) {
+            Some(Waiting::Interest { remaining, .. }) => {
+                *remaining = remaining.saturating_sub(1);
+                *remaining == 0
+            }
+            Some(Waiting::SubscriptionId { .. }) | None => false,
+        };
+        if !done {
+            return;
+        }
+        if let Some(Waiting::Interest { topic, policy, .. }) = self.pending.take(op) {
+            self.activate_topic(cx, &topic, policy);
+        }
+    }
+
+    /// Every shard routes the subscription here now: answer the waiting SUBSCRIBEs.
+    fn activate_topic(&mut self, cx: &mut Cx, topic: &Text, policy: MatchPolicy) {
+        let Some(t) = self.topics.get_mut(topic, policy) else {
+            return;
+        };
+        let Some(id) = t.id else { return };
+        t.active = true;
+        for (sid, request) in std::mem::take(&mut t.waiters) {
+            if !cx.sessions.contains_key(&sid) {
+                continue;
+            }
+            add_subscriber(cx, t, sid, id, topic, policy);
+            let msg = Message::Subscribed {
+                request,
+                subscription: id,
+            };
+            cx.reply(sid, &msg);
+        }
+        if t.subscribers.is_empty() {
+            self.topics.remove(topic, policy);
+            self.release_topic(cx, topic, policy);
+        }
+    }
+}
+
+/// Adds local session `sid` to `t` (once) and records it on the session.
+fn add_subscriber(
+    cx: &mut Cx,
+    t: &mut Topic,
+    sid: SessionId,
+    id: SubscriptionId,
+    topic: &Text,
+    policy: MatchPolicy,
+) {
+    let Some(s) = cx.sessions.get_mut(&sid) else {
+        return;
+    };
+    if t.subscribers.iter().any(|x| x.session == sid) {
+        return;
+    }
+    t.subscribers.push(Subscriber {
+        session: sid,
+        serializer: s.serializer,
+        outbound: s.outbound.clone(),
+    });
+    s.subscriptions.push((id, topic.clone(), policy));
+}

@@ -1,0 +1,139 @@
+//! What a role (broker, dealer, home) works through instead of the whole
+//! shard: `Cx`, the narrow context of one call (the outbox to other shards,
+//! ID allocation, counters, the shard's sessions), and `Outbox`, the
+//! envelopes produced on this shard, batched per destination until the
+//! runtime's flusher sends them (or the shard applies its own).
+
+use super::envelope::Envelope;
+use super::ids::{IdAlloc, ShardId};
+use crate::routing::{home_shard, MatchPolicy, UriCheck};
+use crate::session::notify::Notify;
+use crate::session::outbound::{FrameKind, Pushed};
+use crate::session::Sessions;
+use crate::wire::{encode, Dict, Message, Payload, RequestId, SessionId, Text};
+use bytes::BytesMut;
+use std::rc::Rc;
+
+/// Per-shard counters (plain integers: only this shard touches them).
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub sessions_opened: u64,
+    pub events_delivered: u64,
+    pub events_dropped: u64,
+    pub slow_consumer_disconnects: u64,
+    pub calls: u64,
+    pub protocol_violations: u64,
+}
+
+/// Envelopes produced on this shard, per destination, waiting to be sent.
+pub struct Outbox {
+    me: ShardId,
+    out: Vec<Vec<Envelope>>,
+    notify: Rc<Notify>,
+}
+
+impl Outbox {
+    /// An empty outbox for shard `me` of `nr_shards`.
+    pub fn new(me: ShardId, nr_shards: usize) -> Self {
+        Outbox {
+            me,
+            out: (0..nr_shards).map(|_| Vec::new()).collect(),
+            notify: Rc::new(Notify::default()),
+        }
+    }
+
+    /// The flag raised when envelopes for another shard are queued.
+    pub fn notifier(&self) -> Rc<Notify> {
+        self.notify.clone()
+    }
+
+    /// Queues `env` for `dest`.
+    pub fn push(&mut self, dest: ShardId, env: Envelope) {
+        self.out[dest].push(env);
+        if dest != self.me {
+            self.notify.notify();
+        }
+    }
+
+    /// Takes the batch for `dest` (empty when there is none).
+    pub fn take(&mut self, dest: ShardId) -> Vec<Envelope> {
+        std::mem::take(&mut self.out[dest])
+    }
+
+    /// Puts back a batch that could not be sent, ahead of newer envelopes.
+    pub fn put_back(&mut self, dest: ShardId, mut batch: Vec<Envelope>) {
+        batch.append(&mut self.out[dest]);
+        self.out[dest] = batch;
+    }
+
+    /// Envelopes waiting, over every destination.
+    pub fn len(&self) -> usize {
+        self.out.iter().map(Vec::len).sum()
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.out.iter().all(Vec::is_empty)
+    }
+}
+
+/// The context of one role call.
+pub struct Cx<'a> {
+    pub me: ShardId,
+    pub nr_shards: usize,
+    pub uri_check: UriCheck,
+    pub outbox: &'a mut Outbox,
+    pub ids: &'a mut IdAlloc,
+    pub stats: &'a mut Stats,
+    pub sessions: &'a mut Sessions,
+}
+
+impl Cx<'_> {
+    /// Queues `env` for shard `dest` (this one included: the shard applies
+    /// its own envelopes before the current entry point returns).
+    pub fn send(&mut self, dest: ShardId, env: Envelope) {
+        self.outbox.push(dest, env);
+    }
+
+    /// Sends `make()` to every shard but this one.
+    pub fn broadcast(&mut self, make: impl Fn() -> Envelope) {
+        for dest in (0..self.nr_shards).filter(|d| *d != self.me) {
+            self.outbox.push(dest, make());
+        }
+    }
+
+    /// The home shard of (realm, uri, match).
+    pub fn home_of(&self, realm: &str, uri: &str, policy: MatchPolicy) -> ShardId {
+        home_shard(realm, uri, policy, self.nr_shards)
+    }
+
+    /// Encodes `msg` for local session `sid` and queues it as a reply.
+    pub fn reply(&mut self, sid: SessionId, msg: &Message) {
+        let Some(s) = self.sessions.get(&sid) else {
+            return;
+        };
+        let mut out = BytesMut::with_capacity(32);
+        encode(s.serializer, msg, &mut out);
+        if s.outbound.push(out.freeze(), FrameKind::Reply) == Pushed::Overflow {
+            self.stats.slow_consumer_disconnects += 1;
+        }
+    }
+
+    /// Sends `[ERROR, request_type, request, {}, error]` to `sid`.
+    pub fn reply_error(
+        &mut self,
+        sid: SessionId,
+        request_type: u64,
+        request: RequestId,
+        error: &'static str,
+    ) {
+        let msg = Message::Error {
+            request_type,
+            request,
+            details: Dict::new(),
+            error: Text::from_static(error),
+            payload: Payload::empty(),
+        };
+        self.reply(sid, &msg);
+    }
+}

@@ -1,0 +1,226 @@
+//! REGISTER and UNREGISTER on the dealer. The home shard of (realm,
+//! procedure, match) decides a REGISTER; REGISTERED goes out once every
+//! shard's replica has the registration, so a call made after it, on any
+//! shard, finds the callee.
+
+use super::{Dealer, Waiting};
+use crate::realm::cx::Cx;
+use crate::realm::envelope::{DealerMsg, Envelope, HomeMsg};
+use crate::realm::ids::{CalleeAddr, OpId};
+use crate::routing::{is_reserved, is_valid_uri, MatchPolicy};
+use crate::wire::message::code;
+use crate::wire::options::{InvokePolicy, RegisterOptions};
+use crate::wire::{Message, RegistrationId, RequestId, SessionId, Text};
+
+impl Dealer {
+    /// A REGISTER from local session `sid`.
+    pub fn handle_register(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        request: RequestId,
+        options: &RegisterOptions,
+        procedure: Text,
+    ) {
+        let policy = options.match_policy;
+        if options.invoke != InvokePolicy::Single {
+            let error = "wamp.error.option_not_allowed";
+            return cx.reply_error(sid, code::REGISTER, request, error);
+        }
+        if !is_valid_uri(&procedure, policy, cx.uri_check) || is_reserved(&procedure) {
+            return cx.reply_error(sid, code::REGISTER, request, "wamp.error.invalid_uri");
+        }
+        let op = self.pending.add(Waiting::RegistrationId {
+            session: sid,
+            request,
+            procedure: procedure.clone(),
+            policy,
+        });
+        let home = cx.home_of(&self.realm, &procedure, policy);
+        let callee = CalleeAddr {
+            shard: cx.me,
+            session: sid,
+        };
+        let msg = HomeMsg::RegistrationAcquire {
+            realm: self.realm.clone(),
+            procedure,
+            policy,
+            callee,
+            op,
+        };
+        cx.send(home, Envelope::Home(msg));
+    }
+
+    /// An UNREGISTER from local session `sid`.
+    pub fn handle_unregister(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        request: RequestId,
+        registration: RegistrationId,
+    ) {
+        let Some(session) = cx.sessions.get_mut(&sid) else {
+            return;
+        };
+        let Some(at) = session
+            .registrations
+            .iter()
+            .position(|(id, ..)| *id == registration)
+        else {
+            let error = "wamp.error.no_such_registration";
+            return cx.reply_error(sid, code::UNREGISTER, request, error);
+        };
+        let (_, procedure, policy) = session.registrations.swap_remove(at);
+        self.withdraw_registration(cx, &procedure, policy, registration, sid);
+        let msg = Message::Unregistered {
+            request,
+            details: None,
+        };
+        cx.reply(sid, &msg);
+    }
+
+    /// Removes `sid` as callee of `registration` on every shard and at home.
+    pub(super) fn withdraw_registration(
+        &mut self,
+        cx: &mut Cx,
+        procedure: &Text,
+        policy: MatchPolicy,
+        id: RegistrationId,
+        sid: SessionId,
+    ) {
+        let callee = CalleeAddr {
+            shard: cx.me,
+            session: sid,
+        };
+        self.registry.remove(id, callee);
+        let realm = &self.realm;
+        cx.broadcast(|| Envelope::Dealer {
+            realm: realm.clone(),
+            msg: DealerMsg::ReplicaRemove {
+                registration: id,
+                callee,
+            },
+        });
+        let home = cx.home_of(realm, procedure, policy);
+        let msg = HomeMsg::RegistrationRelease {
+            realm: realm.clone(),
+            procedure: procedure.clone(),
+            policy,
+            callee,
+        };
+        cx.send(home, Envelope::Home(msg));
+    }
+
+    /// The home shard decided a REGISTER: refuse it, or replicate it everywhere.
+    pub(super) fn registration_acquired(
+        &mut self,
+        cx: &mut Cx,
+        op: OpId,
+        result: Result<RegistrationId, &'static str>,
+    ) {
+        let Some(waiting) = self.pending.take(op) else {
+            return;
+        };
+        let (session, request, procedure, policy) = match waiting {
+            Waiting::RegistrationId {
+                session,
+                request,
+                procedure,
+                policy,
+            } => (session, request, procedure, policy),
+            Waiting::Replicas { .. } => {
+                tracing::error!(op, "registration verdict for a replica operation");
+                return;
+            }
+        };
+        let callee = CalleeAddr {
+            shard: cx.me,
+            session,
+        };
+        let id = match result {
+            Err(error) => return cx.reply_error(session, code::REGISTER, request, error),
+            Ok(_) if !cx.sessions.contains_key(&session) => {
+                let home = cx.home_of(&self.realm, &procedure, policy);
+                let msg = HomeMsg::RegistrationRelease {
+                    realm: self.realm.clone(),
+                    procedure,
+                    policy,
+                    callee,
+                };
+                return cx.send(home, Envelope::Home(msg));
+            }
+            Ok(id) => id,
+        };
+        self.registry.add(procedure.clone(), policy, id, callee);
+        let remaining = cx.nr_shards - 1;
+        if remaining == 0 {
+            return self.registration_done(cx, session, request, procedure, policy, id);
+        }
+        let op = self.pending.add(Waiting::Replicas {
+            session,
+            request,
+            procedure: procedure.clone(),
+            policy,
+            registration: id,
+            remaining,
+        });
+        let (realm, from) = (&self.realm, cx.me);
+        cx.broadcast(|| Envelope::Dealer {
+            realm: realm.clone(),
+            msg: DealerMsg::ReplicaAdd {
+                procedure: procedure.clone(),
+                policy,
+                registration: id,
+                callee,
+                from,
+                op,
+            },
+        });
+    }
+
+    /// Counts one shard's ack of a replica; finishes the REGISTER on the last.
+    pub(super) fn replica_acked(&mut self, cx: &mut Cx, op: OpId) {
+        let done = match self.pending.get_mut(op) {
+            Some(Waiting::Replicas { remaining, .. }) => {
+                *remaining = remaining.saturating_sub(1);
+                *remaining == 0
+            }
+            Some(Waiting::RegistrationId { .. }) | None => false,
+        };
+        if !done {
+            return;
+        }
+        if let Some(Waiting::Replicas {
+            session,
+            request,
+            procedure,
+            policy,
+            registration,
+            ..
+        }) = self.pending.take(op)
+        {
+            self.registration_done(cx, session, request, procedure, policy, registration);
+        }
+    }
+
+    /// Every replica has the registration: answer REGISTERED (or undo it if the callee left).
+    fn registration_done(
+        &mut self,
+        cx: &mut Cx,
+        session: SessionId,
+        request: RequestId,
+        procedure: Text,
+        policy: MatchPolicy,
+        registration: RegistrationId,
+    ) {
+        let Some(s) = cx.sessions.get_mut(&session) else {
+            return self.withdraw_registration(cx, &procedure, policy, registration, session);
+        };
+        s.registrations.push((registration, procedure, policy));
+        let msg = Message::Registered {
+            request,
+            registration,
+        };
+        cx.reply(session, &msg);
+    }
+}

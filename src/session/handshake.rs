@@ -1,0 +1,252 @@
+//! The opening handshake as a pure state machine:
+//! HELLO -> (CHALLENGE -> AUTHENTICATE)* -> WELCOME | ABORT.
+//!
+//! `Handshake` is fed the client's messages and the verdicts of an
+//! `Authenticator` (which may answer at once, or later through `on_verdict`
+//! when it asks someone else), and returns a `Step` for the connection to
+//! carry out. It does no I/O and knows nothing of shards: the shard opens the
+//! session when the step is `Accept`.
+
+use super::Identity;
+use crate::routing::{is_valid_uri, MatchPolicy, UriCheck};
+use crate::wire::{Dict, Message, Text, Value};
+
+/// Why a session is not welcomed: the ABORT reason URI and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Refused {
+    pub fn new(reason: &'static str, message: impl Into<String>) -> Self {
+        Refused {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// The ABORT to send.
+    pub fn to_abort(&self) -> Message {
+        abort(self.reason, self.message.clone())
+    }
+}
+
+/// An ABORT with `Details.message`.
+pub fn abort(reason: &'static str, message: impl Into<String>) -> Message {
+    let details = Dict::new().with("message", Value::str(message.into()));
+    Message::Abort {
+        details,
+        reason: Text::from_static(reason),
+        payload: Default::default(),
+    }
+}
+
+/// An authenticator's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The client is who it says: welcome it.
+    Welcome(Identity),
+    /// Ask the client to prove it.
+    Challenge { authmethod: Text, extra: Dict },
+    /// Refuse the session.
+    Deny(Refused),
+    /// The answer comes later, through `Handshake::on_verdict`.
+    Pending,
+}
+
+/// What the router knows of realms and authentication methods.
+pub trait Authenticator {
+    /// The methods `realm` accepts, in the router's order of preference
+    /// (`None`: there is no such realm).
+    fn methods(&self, realm: &str) -> Option<&[&'static str]>;
+    /// A HELLO for `realm` chose `method` (one of `methods(realm)`).
+    fn hello(&mut self, realm: &Text, method: &'static str, details: &Dict) -> Verdict;
+    /// An AUTHENTICATE answering a challenge of `method`.
+    fn authenticate(
+        &mut self,
+        realm: &Text,
+        method: &'static str,
+        signature: &Text,
+        extra: &Dict,
+    ) -> Verdict;
+}
+
+/// What the connection does next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Send this message (a CHALLENGE) and keep reading.
+    Send(Message),
+    /// Open the session for `identity` in `realm` and send WELCOME.
+    Accept { realm: Text, identity: Identity },
+    /// Send this ABORT and close.
+    Abort(Message),
+    /// Nothing to send: an authenticator answers later.
+    Wait,
+    /// The client aborted: close without a reply.
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    AwaitHello,
+    AwaitAuthenticate { realm: Text, method: &'static str },
+    AwaitVerdict { realm: Text, method: &'static str },
+    Done,
+}
+
+/// One connection's handshake.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handshake {
+    state: State,
+}
+
+impl Default for Handshake {
+    fn default() -> Self {
+        Handshake {
+            state: State::AwaitHello,
+        }
+    }
+}
+
+fn violation(message: impl Into<String>) -> Step {
+    Step::Abort(abort("wamp.error.protocol_violation", message))
+}
+
+impl Handshake {
+    /// True once the handshake ended (accepted, refused or aborted).
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Feeds one client message.
+    pub fn on_message(&mut self, msg: Message, auth: &mut dyn Authenticator) -> Step {
+        let state = std::mem::replace(&mut self.state, State::Done);
+        let step = match (state, msg) {
+            (_, Message::Abort { .. }) => Step::Closed,
+            (State::AwaitHello, Message::Hello { realm, details }) => {
+                self.hello(realm, &details, auth)
+            }
+            (
+                State::AwaitAuthenticate { realm, method },
+                Message::Authenticate { signature, extra },
+            ) => {
+                let verdict = auth.authenticate(&realm, method, &signature, &extra);
+                self.verdict(realm, method, verdict)
+            }
+            (State::AwaitVerdict { .. }, other) => {
+                violation(format!("{} received while authenticating", other.name()))
+            }
+            (_, other) => violation(format!("{} received before WELCOME", other.name())),
+        };
+        self.finish(step)
+    }
+
+    /// Feeds the verdict of an authenticator that answered `Pending`.
+    pub fn on_verdict(&mut self, verdict: Verdict) -> Step {
+        let step = match std::mem::replace(&mut self.state, State::Done) {
+            State::AwaitVerdict { realm, method } => self.verdict(realm, method, verdict),
+            other => {
+                self.state = other;
+                return Step::Wait;
+            }
+        };
+        self.finish(step)
+    }
+
+    fn finish(&mut self, step: Step) -> Step {
+        if !matches!(step, Step::Send(_) | Step::Wait) {
+            self.state = State::Done;
+        }
+        step
+    }
+
+    fn hello(&mut self, realm: Text, details: &Dict, auth: &mut dyn Authenticator) -> Step {
+        if !is_valid_uri(&realm, MatchPolicy::Exact, UriCheck::Loose) {
+            return Step::Abort(abort(
+                "wamp.error.invalid_uri",
+                format!("invalid realm '{realm}'"),
+            ));
+        }
+        let offered = match check_hello(details) {
+            Ok(offered) => offered,
+            Err(r) => return Step::Abort(r.to_abort()),
+        };
+        let Some(methods) = auth.methods(&realm) else {
+            return Step::Abort(abort(
+                "wamp.error.no_such_realm",
+                format!("no realm '{realm}' on this router"),
+            ));
+        };
+        let Some(method) = choose_method(methods, &offered) else {
+            return Step::Abort(abort(
+                "wamp.error.no_auth_method",
+                no_method_message(&realm, methods),
+            ));
+        };
+        let verdict = auth.hello(&realm, method, details);
+        self.verdict(realm, method, verdict)
+    }
+
+    fn verdict(&mut self, realm: Text, method: &'static str, verdict: Verdict) -> Step {
+        match verdict {
+            Verdict::Welcome(identity) => Step::Accept { realm, identity },
+            Verdict::Challenge { authmethod, extra } => {
+                self.state = State::AwaitAuthenticate { realm, method };
+                Step::Send(Message::Challenge {
+                    auth_method: authmethod,
+                    extra,
+                })
+            }
+            Verdict::Deny(refused) => Step::Abort(refused.to_abort()),
+            Verdict::Pending => {
+                self.state = State::AwaitVerdict { realm, method };
+                Step::Wait
+            }
+        }
+    }
+}
+
+/// The first of the realm's methods the client offers (no `authmethods`
+/// offers anonymous only).
+fn choose_method(methods: &[&'static str], offered: &[&str]) -> Option<&'static str> {
+    if offered.is_empty() {
+        return methods.iter().copied().find(|m| *m == "anonymous");
+    }
+    methods.iter().copied().find(|m| offered.contains(m))
+}
+
+fn no_method_message(realm: &str, methods: &[&str]) -> String {
+    if methods.is_empty() {
+        format!("realm '{realm}' accepts no authentication method")
+    } else {
+        format!("realm '{realm}' accepts only: {}", methods.join(", "))
+    }
+}
+
+/// Checks HELLO.Details (`roles` a non-empty dict, `authmethods` a list of
+/// strings) and returns the offered methods.
+fn check_hello(details: &Dict) -> Result<Vec<&str>, Refused> {
+    let bad = |m: &str| Refused::new("wamp.error.protocol_violation", m);
+    let roles = details
+        .get_dict("roles")
+        .map_err(|_| bad("HELLO.Details.roles must be a dict"))?;
+    if roles.is_none_or(|r| r.is_empty()) {
+        return Err(bad("HELLO.Details.roles is required"));
+    }
+    let Some(methods) = details.get("authmethods") else {
+        return Ok(Vec::new());
+    };
+    let list = methods
+        .as_list()
+        .ok_or_else(|| bad("HELLO.Details.authmethods must be a list"))?;
+    list.iter()
+        .map(|m| {
+            m.as_str()
+                .ok_or_else(|| bad("HELLO.Details.authmethods must hold strings"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

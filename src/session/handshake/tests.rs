@@ -1,0 +1,162 @@
+use super::*;
+
+/// Realms: `open` (anonymous), `closed` (no method), `ticketed` (a ticket
+/// challenge, "secret" passes), `later` (anonymous, answered asynchronously).
+struct Fake;
+
+fn who(authid: &str, method: &str) -> Identity {
+    Identity {
+        authid: Text::from(authid),
+        authrole: Text::from("user"),
+        authmethod: Text::from(method),
+        authprovider: Text::from("static"),
+    }
+}
+
+impl Authenticator for Fake {
+    fn methods(&self, realm: &str) -> Option<&[&'static str]> {
+        match realm {
+            "open" | "later" => Some(&["anonymous"]),
+            "closed" => Some(&[]),
+            "ticketed" => Some(&["ticket"]),
+            _ => None,
+        }
+    }
+
+    fn hello(&mut self, realm: &Text, method: &'static str, _: &Dict) -> Verdict {
+        match (realm.as_str(), method) {
+            ("later", _) => Verdict::Pending,
+            (_, "ticket") => Verdict::Challenge {
+                authmethod: Text::from("ticket"),
+                extra: Dict::new(),
+            },
+            _ => Verdict::Welcome(who("", "anonymous")),
+        }
+    }
+
+    fn authenticate(&mut self, _: &Text, method: &'static str, sig: &Text, _: &Dict) -> Verdict {
+        if sig.as_str() == "secret" {
+            Verdict::Welcome(who("joe", method))
+        } else {
+            Verdict::Deny(Refused::new("wamp.error.not_authorized", "bad ticket"))
+        }
+    }
+}
+
+fn hello(realm: &str, methods: &[&str]) -> Message {
+    let mut details = Dict::new().with("roles", Dict::new().with("caller", Dict::new()));
+    if !methods.is_empty() {
+        let list = methods.iter().map(|m| Value::str(m.to_string())).collect();
+        details.insert("authmethods", Value::List(list));
+    }
+    Message::Hello {
+        realm: Text::from(realm),
+        details,
+    }
+}
+
+fn authenticate(signature: &str) -> Message {
+    Message::Authenticate {
+        signature: Text::from(signature),
+        extra: Dict::new(),
+    }
+}
+
+fn abort_reason(step: &Step) -> &str {
+    match step {
+        Step::Abort(Message::Abort { reason, .. }) => reason.as_str(),
+        other => panic!("expected an ABORT, got {other:?}"),
+    }
+}
+
+#[test]
+fn anonymous_hello_is_accepted_at_once() {
+    let mut h = Handshake::default();
+    let step = h.on_message(hello("open", &[]), &mut Fake);
+    assert!(matches!(step, Step::Accept { ref realm, .. } if realm.as_str() == "open"));
+    assert!(h.is_done());
+}
+
+#[test]
+fn a_realm_without_anonymous_refuses_an_anonymous_hello() {
+    let mut h = Handshake::default();
+    let step = h.on_message(hello("closed", &[]), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.no_auth_method");
+    let step = Handshake::default().on_message(hello("ticketed", &["anonymous"]), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.no_auth_method");
+}
+
+#[test]
+fn unknown_realm_and_bad_details_are_refused() {
+    let step = Handshake::default().on_message(hello("nowhere", &[]), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.no_such_realm");
+    let step = Handshake::default().on_message(hello("bad realm!", &[]), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.invalid_uri");
+    let no_roles = Message::Hello {
+        realm: Text::from("open"),
+        details: Dict::new(),
+    };
+    let step = Handshake::default().on_message(no_roles, &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.protocol_violation");
+    let bad_methods = Message::Hello {
+        realm: Text::from("open"),
+        details: Dict::new()
+            .with("roles", Dict::new().with("caller", Dict::new()))
+            .with("authmethods", "anonymous"),
+    };
+    let step = Handshake::default().on_message(bad_methods, &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.protocol_violation");
+}
+
+#[test]
+fn a_challenge_is_answered_by_authenticate() {
+    let mut h = Handshake::default();
+    let step = h.on_message(hello("ticketed", &["ticket"]), &mut Fake);
+    assert!(matches!(step, Step::Send(Message::Challenge { .. })));
+    assert!(!h.is_done());
+    let step = h.on_message(authenticate("secret"), &mut Fake);
+    match step {
+        Step::Accept { identity, .. } => assert_eq!(identity.authid.as_str(), "joe"),
+        other => panic!("expected Accept, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_wrong_answer_to_a_challenge_is_refused() {
+    let mut h = Handshake::default();
+    h.on_message(hello("ticketed", &["ticket"]), &mut Fake);
+    let step = h.on_message(authenticate("guess"), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.not_authorized");
+    assert!(h.is_done());
+}
+
+#[test]
+fn an_asynchronous_verdict_completes_the_handshake_later() {
+    let mut h = Handshake::default();
+    assert_eq!(h.on_message(hello("later", &[]), &mut Fake), Step::Wait);
+    let step = h.on_message(hello("later", &[]), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.protocol_violation");
+    let mut h = Handshake::default();
+    h.on_message(hello("later", &[]), &mut Fake);
+    let step = h.on_verdict(Verdict::Welcome(who("", "anonymous")));
+    assert!(matches!(step, Step::Accept { .. }));
+}
+
+#[test]
+fn messages_out_of_order_are_violations_and_abort_just_closes() {
+    let step = Handshake::default().on_message(authenticate("x"), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.protocol_violation");
+    let mut h = Handshake::default();
+    h.on_message(hello("ticketed", &["ticket"]), &mut Fake);
+    let step = h.on_message(hello("ticketed", &["ticket"]), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.protocol_violation");
+    let bye = Message::Abort {
+        details: Dict::new(),
+        reason: Text::from("wamp.close.goodbye_and_out"),
+        payload: Default::default(),
+    };
+    assert_eq!(
+        Handshake::default().on_message(bye, &mut Fake),
+        Step::Closed
+    );
+}

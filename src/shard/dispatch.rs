@@ -1,0 +1,155 @@
+//! The dispatch of an established session's messages: each is checked
+//! (request sequence, typed options) and handed to the role of the
+//! session's realm. A message that breaks the protocol is a `Violation`.
+
+use super::Shard;
+use crate::session::{Flow, Violation};
+use crate::wire::message::code;
+use crate::wire::options::{OptionError, PublishOptions, RegisterOptions, SubscribeOptions};
+use crate::wire::{Message, SessionId};
+
+fn bad_option(e: OptionError) -> Violation {
+    Violation::new(e.to_string())
+}
+
+/// The request ID of a message that opens a request, if it is one.
+fn new_request(msg: &Message) -> Option<u64> {
+    match msg {
+        Message::Publish { request, .. }
+        | Message::Subscribe { request, .. }
+        | Message::Unsubscribe { request, .. }
+        | Message::Call { request, .. }
+        | Message::Register { request, .. }
+        | Message::Unregister { request, .. } => Some(request.0),
+        _ => None,
+    }
+}
+
+impl Shard {
+    /// Handles one message of an established session.
+    pub fn handle_message(&mut self, sid: SessionId, msg: Message) -> Result<Flow, Violation> {
+        let flow = self.dispatch(sid, msg);
+        self.drain_local();
+        if let Err(v) = &flow {
+            self.stats.protocol_violations += 1;
+            tracing::debug!(session = %sid, reason = %v.0, "protocol violation");
+        }
+        flow
+    }
+
+    /// With strict request IDs, a new request must take the next ID of the session.
+    fn check_sequence(&mut self, sid: SessionId, msg: &Message) -> Result<(), Violation> {
+        let Some(request) = new_request(msg) else {
+            return Ok(());
+        };
+        let in_sequence = self
+            .sessions
+            .get_mut(&sid)
+            .is_none_or(|s| s.next_request_in_sequence(request));
+        if in_sequence {
+            Ok(())
+        } else {
+            Err(Violation::new(format!(
+                "request ID {request} breaks the sequence"
+            )))
+        }
+    }
+
+    fn dispatch(&mut self, sid: SessionId, msg: Message) -> Result<Flow, Violation> {
+        if self.settings.strict_request_ids {
+            self.check_sequence(sid, &msg)?;
+        }
+        match msg {
+            Message::Goodbye { .. } => {
+                self.close_session(sid);
+                return Ok(Flow::Goodbye);
+            }
+            Message::Abort { .. } => {
+                self.close_session(sid);
+                return Ok(Flow::Aborted);
+            }
+            msg => self.route(sid, msg)?,
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Hands a request or reply to the broker or dealer of the session's realm.
+    fn route(&mut self, sid: SessionId, msg: Message) -> Result<(), Violation> {
+        let (mut cx, realms, _) = self.split();
+        let Some(session) = cx.sessions.get(&sid) else {
+            return Ok(());
+        };
+        let Some(realm) = realms.get_mut(session.realm.as_str()) else {
+            return Ok(());
+        };
+        let cx = &mut cx;
+        let (broker, dealer) = (&mut realm.broker, &mut realm.dealer);
+        match msg {
+            Message::Publish {
+                request,
+                options,
+                topic,
+                payload,
+            } => {
+                let options = PublishOptions::parse(&options).map_err(bad_option)?;
+                broker.handle_publish(cx, sid, request, &options, topic, payload);
+            }
+            Message::Subscribe {
+                request,
+                options,
+                topic,
+            } => {
+                let options = SubscribeOptions::parse(&options).map_err(bad_option)?;
+                broker.handle_subscribe(cx, sid, request, &options, topic);
+            }
+            Message::Unsubscribe {
+                request,
+                subscription,
+                ..
+            } => broker.handle_unsubscribe(cx, sid, request, subscription),
+            Message::Call {
+                request,
+                procedure,
+                payload,
+                ..
+            } => dealer.handle_call(cx, sid, request, procedure, payload),
+            Message::Register {
+                request,
+                options,
+                procedure,
+            } => {
+                let options = RegisterOptions::parse(&options).map_err(bad_option)?;
+                dealer.handle_register(cx, sid, request, &options, procedure);
+            }
+            Message::Unregister {
+                request,
+                registration,
+                ..
+            } => dealer.handle_unregister(cx, sid, request, registration),
+            Message::Yield {
+                request, payload, ..
+            } => dealer.handle_yield(cx, sid, request, payload)?,
+            Message::Error {
+                request_type: code::INVOCATION,
+                request,
+                error,
+                payload,
+                ..
+            } => dealer.handle_callee_error(cx, sid, request, error, payload)?,
+            Message::Error { request_type, .. } => {
+                return Err(Violation::new(format!(
+                    "ERROR with REQUEST.Type {request_type} from a client"
+                )))
+            }
+            // Call canceling is not announced; a CANCEL is ignored.
+            Message::Cancel { .. } => {}
+            other => {
+                return Err(Violation::new(format!(
+                    "{} is not allowed on an established session",
+                    other.name()
+                )))
+            }
+        }
+        Ok(())
+    }
+}
