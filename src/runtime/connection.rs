@@ -52,10 +52,12 @@ impl Drop for LiveGuard {
 
 /// Runs one accepted connection to its end, in a span naming its peer.
 pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
-    let peer = stream.peer_addr().ok();
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|e| e.to_string(), |a| a.to_string());
     let span = tracing::info_span!(
         "conn",
-        peer = ?peer,
+        peer = %peer,
         transport = tracing::field::Empty,
         serializer = tracing::field::Empty,
         session = tracing::field::Empty,
@@ -226,9 +228,12 @@ impl SessionState<'_> {
     /// Aborts the session with `wamp.error.protocol_violation` and cleans it up.
     fn violation(&mut self, message: &str) {
         tracing::debug!(reason = message, "protocol violation");
+        let mut shard = self.ctx.shard.borrow_mut();
+        shard.stats.protocol_violations += 1;
         if let Some(sid) = self.id.take() {
-            self.ctx.shard.borrow_mut().close_session(sid);
+            shard.close_session(sid);
         }
+        drop(shard);
         self.send_last(
             &abort("wamp.error.protocol_violation", message),
             "protocol violation",

@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// One listening endpoint.
 #[derive(Debug, Clone)]
@@ -185,7 +186,9 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("shard-{shard}"))
             .io_memory(1 << 20)
-            .spawn(move || listener::run_shard(ctx))
+            .spawn(move || {
+                listener::run_shard(ctx).instrument(tracing::info_span!("shard", id = shard))
+            })
             .map_err(|e| io::Error::other(e.to_string()))?;
         let stop = stop.clone();
         threads.push(std::thread::spawn(move || supervise(shard, handle, &stop)));

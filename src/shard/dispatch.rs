@@ -30,10 +30,6 @@ impl Shard {
     pub fn handle_message(&mut self, sid: SessionId, msg: Message) -> Result<Flow, Violation> {
         let flow = self.dispatch(sid, msg);
         self.drain_local();
-        if let Err(v) = &flow {
-            self.stats.protocol_violations += 1;
-            tracing::debug!(session = %sid, reason = %v.0, "protocol violation");
-        }
         flow
     }
 

@@ -179,6 +179,18 @@ impl Client {
         self.recv()
     }
 
+    /// Sends HELLO offering `authmethods` and returns the answer.
+    pub fn hello_with(&mut self, realm: &str, authmethods: &[&str]) -> Message {
+        let methods = authmethods.iter().map(|m| Value::str(*m)).collect();
+        self.send(&Message::Hello {
+            realm: Text::from(realm),
+            details: Dict::new()
+                .with("roles", roles())
+                .with("authmethods", Value::List(methods)),
+        });
+        self.recv()
+    }
+
     pub fn send(&mut self, msg: &Message) {
         self.conn
             .send(&encode_to_bytes(self.serializer, msg))

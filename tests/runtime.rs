@@ -1,0 +1,88 @@
+//! The runtime around the shards: listeners rebind at once after a restart,
+//! a shard that panics stops the router and is reported, and realms that
+//! refuse anonymous sessions refuse them on every transport and serializer.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{abort_reason, Client, Kind, Router};
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+use switchyard::runtime::{self, RouterOptions};
+use switchyard::shard::RealmSettings;
+use switchyard::wire::Serializer;
+
+/// Local options whose listeners are exactly `ws` and `rs`.
+fn on_ports(ws: std::net::SocketAddr, rs: std::net::SocketAddr) -> RouterOptions {
+    let mut opts = RouterOptions::local(2);
+    opts.websocket.as_mut().unwrap().address = ws;
+    opts.rawsocket.as_mut().unwrap().address = rs;
+    opts.shutdown_grace = Duration::from_secs(2);
+    opts
+}
+
+/// True when the kernel holds a TIME_WAIT connection whose local port is `port`.
+fn time_wait_on(port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table.lines().skip(1).any(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let local_port = cols[1].rsplit(':').next().unwrap();
+        u16::from_str_radix(local_port, 16) == Ok(port) && cols[3] == "06"
+    })
+}
+
+#[test]
+fn a_router_binds_a_port_at_once_while_a_previous_servers_connections_are_in_time_wait() {
+    // A previous server on the port (std's listener sets SO_REUSEADDR, as
+    // most servers do) closes its connection first, so its side of the
+    // connection stays in TIME_WAIT after the client closes too.
+    let previous = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = previous.local_addr().unwrap();
+    let mut client = TcpStream::connect(port).unwrap();
+    let (accepted, _) = previous.accept().unwrap();
+    drop(accepted);
+    assert_eq!(client.read(&mut [0u8; 1]).unwrap(), 0, "the server closed");
+    drop((client, previous));
+    assert!(time_wait_on(port.port()), "no TIME_WAIT left on {port}");
+    let free = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let router = runtime::start(on_ports(free, port)).expect("binds at once");
+    assert_eq!(router.rawsocket_addr(), Some(port));
+    Client::join(&format!("rs://{port}"), Serializer::Json, "realm1");
+}
+
+#[test]
+fn a_panicking_shard_stops_the_router_and_is_reported_with_its_id() {
+    let mut opts = RouterOptions::local(3);
+    opts.panic_shard = Some(1);
+    opts.shutdown_grace = Duration::from_millis(200);
+    let running = runtime::start(opts).unwrap();
+    let failure = running.join().unwrap_err();
+    assert_eq!(failure.shard, 1);
+    assert!(failure.message.contains("injected fault"), "{failure}");
+}
+
+#[test]
+fn a_realm_closed_to_anonymous_refuses_anonymous_hellos() {
+    let mut opts = RouterOptions::local(2);
+    opts.settings.realms.push(RealmSettings {
+        name: "com.closed".into(),
+        anonymous: false,
+    });
+    let router = Router::start_with(opts);
+    for kind in [Kind::WebSocket, Kind::RawSocket] {
+        for serializer in Serializer::ALL {
+            for methods in [None, Some("anonymous")] {
+                let mut c = Client::connect(&router.url(kind), serializer);
+                let reply = match methods {
+                    None => c.hello("com.closed"),
+                    Some(m) => c.hello_with("com.closed", &[m]),
+                };
+                assert_eq!(abort_reason(&reply), "wamp.error.no_auth_method");
+                c.expect_closed();
+            }
+        }
+    }
+    // The other realms still welcome anonymous sessions.
+    Client::join(&router.url(Kind::RawSocket), Serializer::Cbor, "realm1");
+}
