@@ -7,6 +7,7 @@
 //! layouts are written once for all serializers.
 
 mod cbor;
+mod cursor;
 mod json;
 mod msgpack;
 mod read;
