@@ -11,6 +11,8 @@ mod cursor;
 mod json;
 mod msgpack;
 mod read;
+#[cfg(test)]
+mod suite;
 mod write;
 
 use super::error::DecodeError;
