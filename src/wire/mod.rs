@@ -11,6 +11,7 @@ pub mod id;
 pub mod message;
 pub mod payload;
 pub mod text;
+pub mod uris;
 pub mod value;
 
 pub use codec::{decode, encode, encode_to_bytes, Serializer};
@@ -19,4 +20,5 @@ pub use id::{PublicationId, RegistrationId, RequestId, SessionId, SubscriptionId
 pub use message::Message;
 pub use payload::{Elem, Payload};
 pub use text::Text;
+pub use uris::{CloseReason, ErrorUri};
 pub use value::{Dict, Value};
