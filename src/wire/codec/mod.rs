@@ -7,9 +7,12 @@
 //! layouts are written once for all serializers.
 
 mod cbor;
+mod cursor;
 mod json;
 mod msgpack;
 mod read;
+#[cfg(test)]
+mod suite;
 mod write;
 
 use super::error::DecodeError;

@@ -1,17 +1,20 @@
-//! CBOR decoding (RFC 8949): a bounds-checked cursor over a byte slice that
-//! splits frames, skips (validating) items and builds `Value`s.
+//! CBOR decoding (RFC 8949): a cursor (the shared bounds-checked
+//! `ByteCursor` plus the CBOR item grammar) that splits frames, skips
+//! (validating) items and builds `Value`s.
 //!
 //! Every length is checked against the bytes actually present before it is
 //! used, and nothing is reserved from a declared count beyond what the
 //! remaining input could hold, so hostile headers fail fast. Tags are read
 //! in a loop (a chain of tags costs no stack).
 
+use crate::wire::codec::cursor::{ByteCursor, CursorError};
 use crate::wire::codec::{Elements, Kind};
 use crate::wire::error::DecodeError;
 use crate::wire::text::Text;
 use crate::wire::value::{Dict, Value, MAX_DEPTH};
 use bytes::Bytes;
 use std::borrow::Cow;
+use std::ops::{Deref, DerefMut};
 
 const TRUNCATED: DecodeError = DecodeError::Malformed("cbor: truncated");
 const TRAILING: DecodeError = DecodeError::Malformed("cbor: trailing bytes");
@@ -48,43 +51,36 @@ pub(super) enum Head {
     Break,
 }
 
-/// A read position in a CBOR buffer.
-pub(super) struct Cursor<'a> {
-    buf: &'a [u8],
-    pos: usize,
+/// The CBOR truncation error, for the shared `ByteCursor`.
+pub(super) struct CborBytes;
+
+impl CursorError for CborBytes {
+    const TRUNCATED: DecodeError = TRUNCATED;
+}
+
+/// A read position in a CBOR buffer: the shared `ByteCursor` plus the CBOR
+/// item grammar.
+pub(super) struct Cursor<'a>(ByteCursor<'a, CborBytes>);
+
+impl<'a> Deref for Cursor<'a> {
+    type Target = ByteCursor<'a, CborBytes>;
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Cursor<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl<'a> Cursor<'a> {
+    #[inline]
     pub(super) fn new(buf: &'a [u8]) -> Self {
-        Cursor { buf, pos: 0 }
-    }
-
-    fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
-    }
-
-    fn at_end(&self) -> bool {
-        self.pos == self.buf.len()
-    }
-
-    /// The next `n` bytes (fails when fewer are left).
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        if n > self.remaining() {
-            return Err(TRUNCATED);
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-
-    fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.array::<1>()?[0])
+        Cursor(ByteCursor::new(buf))
     }
 
     /// The argument of an initial byte with additional info `ai`
@@ -93,9 +89,9 @@ impl<'a> Cursor<'a> {
         Ok(Some(match ai {
             0..=23 => u64::from(ai),
             24 => u64::from(self.u8()?),
-            25 => u64::from(u16::from_be_bytes(self.array()?)),
-            26 => u64::from(u32::from_be_bytes(self.array()?)),
-            27 => u64::from_be_bytes(self.array()?),
+            25 => u64::from(self.u16_be()?),
+            26 => u64::from(self.u32_be()?),
+            27 => self.u64_be()?,
             28..=30 => return Err(RESERVED),
             _ => return Ok(None),
         }))
@@ -132,7 +128,7 @@ impl<'a> Cursor<'a> {
                 v if v < 32 => return Err(BAD_SIMPLE),
                 v => Head::Simple(v),
             },
-            25 => Head::Float(f16_to_f64(u16::from_be_bytes(self.array()?))),
+            25 => Head::Float(f16_to_f64(self.u16_be()?)),
             26 => Head::Float(f64::from(f32::from_be_bytes(self.array()?))),
             27 => Head::Float(f64::from_be_bytes(self.array()?)),
             28..=30 => return Err(RESERVED),
@@ -160,9 +156,9 @@ impl<'a> Cursor<'a> {
                 *n -= 1;
                 Ok(true)
             }
-            None => match self.buf.get(self.pos) {
+            None => match self.peek() {
                 Some(0xff) => {
-                    self.pos += 1;
+                    self.bump();
                     Ok(false)
                 }
                 Some(_) => Ok(true),
@@ -237,13 +233,13 @@ impl<'a> Cursor<'a> {
     /// Skips one item at nesting level `depth`, validating all of it.
     pub(super) fn skip(&mut self, depth: usize) -> Result<(), DecodeError> {
         // Fast path for the one-byte heads most payloads are made of.
-        match self.buf.get(self.pos) {
+        match self.peek() {
             Some(0x00..=0x17 | 0x20..=0x37 | 0xf4..=0xf7) => {
-                self.pos += 1;
+                self.bump();
                 return Ok(());
             }
-            Some(&m @ (0x40..=0x57 | 0x60..=0x77)) => {
-                self.pos += 1;
+            Some(m @ (0x40..=0x57 | 0x60..=0x77)) => {
+                self.bump();
                 let body = self.take(usize::from(m & 0x1f))?;
                 return if m >= 0x60 { check_utf8(body) } else { Ok(()) };
             }
@@ -392,9 +388,9 @@ pub(super) fn split(frame: &[u8]) -> Result<Elements, DecodeError> {
     };
     let mut els = Elements::default();
     while c.more(&mut left)? {
-        let start = c.pos;
+        let start = c.pos();
         c.skip(2)?;
-        els.push(start, c.pos);
+        els.push(start, c.pos());
     }
     if !c.at_end() {
         return Err(TRAILING);
@@ -418,7 +414,7 @@ pub(super) fn read_text(frame: &Bytes, range: std::ops::Range<usize>) -> Option<
     let mut c = Cursor::new(elem);
     match c.item_head().ok()? {
         Head::Text(Some(len)) if len == c.remaining() => {
-            let start = range.start + c.pos;
+            let start = range.start + c.pos();
             Text::from_utf8(frame.slice(start..start + len)).ok()
         }
         Head::Text(None) => {

@@ -1,15 +1,18 @@
-//! MessagePack decoding: a bounds-checked cursor over a byte slice that
-//! splits frames, skips (validating) items and builds `Value`s.
+//! MessagePack decoding: a cursor (the shared bounds-checked `ByteCursor`
+//! plus the msgpack item grammar) that splits frames, skips (validating)
+//! items and builds `Value`s.
 //!
 //! Every length is checked against the bytes actually present before it is
 //! used, and nothing is reserved from a declared count beyond what the
 //! remaining input could hold, so hostile headers fail fast.
 
+use crate::wire::codec::cursor::{ByteCursor, CursorError};
 use crate::wire::codec::{Elements, Kind};
 use crate::wire::error::DecodeError;
 use crate::wire::text::Text;
 use crate::wire::value::{Dict, Value, MAX_DEPTH};
 use bytes::Bytes;
+use std::ops::{Deref, DerefMut};
 
 const TRUNCATED: DecodeError = DecodeError::Malformed("msgpack: truncated");
 const TRAILING: DecodeError = DecodeError::Malformed("msgpack: trailing bytes");
@@ -39,56 +42,49 @@ pub(super) enum Head {
     Map(usize),
 }
 
-/// A read position in a msgpack buffer.
-pub(super) struct Cursor<'a> {
-    buf: &'a [u8],
-    pos: usize,
+/// The msgpack truncation error, for the shared `ByteCursor`.
+pub(super) struct MsgPackBytes;
+
+impl CursorError for MsgPackBytes {
+    const TRUNCATED: DecodeError = TRUNCATED;
+}
+
+/// A read position in a msgpack buffer: the shared `ByteCursor` plus the
+/// msgpack item grammar.
+pub(super) struct Cursor<'a>(ByteCursor<'a, MsgPackBytes>);
+
+impl<'a> Deref for Cursor<'a> {
+    type Target = ByteCursor<'a, MsgPackBytes>;
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Cursor<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl<'a> Cursor<'a> {
+    #[inline]
     pub(super) fn new(buf: &'a [u8]) -> Self {
-        Cursor { buf, pos: 0 }
+        Cursor(ByteCursor::new(buf))
     }
 
-    fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+    /// A 16-bit length.
+    #[inline]
+    fn len16(&mut self) -> Result<usize, DecodeError> {
+        Ok(usize::from(self.u16_be()?))
     }
 
-    fn at_end(&self) -> bool {
-        self.pos == self.buf.len()
-    }
-
-    /// The next `n` bytes (fails when fewer are left).
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        if n > self.remaining() {
-            return Err(TRUNCATED);
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-
-    fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn u16(&mut self) -> Result<usize, DecodeError> {
-        Ok(usize::from(u16::from_be_bytes(self.array()?)))
-    }
-
-    fn u32(&mut self) -> Result<usize, DecodeError> {
+    /// A 32-bit length.
+    #[inline]
+    fn len32(&mut self) -> Result<usize, DecodeError> {
         // A length that does not fit usize can never be satisfied by the input.
-        usize::try_from(u32::from_be_bytes(self.array()?)).map_err(|_| TRUNCATED)
-    }
-
-    fn u64(&mut self) -> Result<u64, DecodeError> {
-        Ok(u64::from_be_bytes(self.array()?))
+        usize::try_from(self.u32_be()?).map_err(|_| TRUNCATED)
     }
 
     /// Reads one item header.
@@ -104,38 +100,38 @@ impl<'a> Cursor<'a> {
             0xc2 => Head::Bool(false),
             0xc3 => Head::Bool(true),
             0xc4 => Head::Bin(usize::from(self.u8()?)),
-            0xc5 => Head::Bin(self.u16()?),
-            0xc6 => Head::Bin(self.u32()?),
+            0xc5 => Head::Bin(self.len16()?),
+            0xc6 => Head::Bin(self.len32()?),
             0xc7 => {
                 let len = usize::from(self.u8()?);
                 Head::Ext(self.u8()? as i8, len)
             }
             0xc8 => {
-                let len = self.u16()?;
+                let len = self.len16()?;
                 Head::Ext(self.u8()? as i8, len)
             }
             0xc9 => {
-                let len = self.u32()?;
+                let len = self.len32()?;
                 Head::Ext(self.u8()? as i8, len)
             }
             0xca => Head::Float(f64::from(f32::from_be_bytes(self.array()?))),
             0xcb => Head::Float(f64::from_be_bytes(self.array()?)),
             0xcc => Head::UInt(u64::from(self.u8()?)),
-            0xcd => Head::UInt(u64::from(u16::from_be_bytes(self.array()?))),
-            0xce => Head::UInt(u64::from(u32::from_be_bytes(self.array()?))),
-            0xcf => Head::UInt(self.u64()?),
+            0xcd => Head::UInt(u64::from(self.u16_be()?)),
+            0xce => Head::UInt(u64::from(self.u32_be()?)),
+            0xcf => Head::UInt(self.u64_be()?),
             0xd0 => int(i64::from(i8::from_be_bytes(self.array()?))),
             0xd1 => int(i64::from(i16::from_be_bytes(self.array()?))),
             0xd2 => int(i64::from(i32::from_be_bytes(self.array()?))),
             0xd3 => int(i64::from_be_bytes(self.array()?)),
             0xd4..=0xd8 => Head::Ext(self.u8()? as i8, 1 << (m - 0xd4)),
             0xd9 => Head::Str(usize::from(self.u8()?)),
-            0xda => Head::Str(self.u16()?),
-            0xdb => Head::Str(self.u32()?),
-            0xdc => Head::Array(self.u16()?),
-            0xdd => Head::Array(self.u32()?),
-            0xde => Head::Map(self.u16()?),
-            0xdf => Head::Map(self.u32()?),
+            0xda => Head::Str(self.len16()?),
+            0xdb => Head::Str(self.len32()?),
+            0xdc => Head::Array(self.len16()?),
+            0xdd => Head::Array(self.len32()?),
+            0xde => Head::Map(self.len16()?),
+            0xdf => Head::Map(self.len32()?),
             0xe0..=0xff => Head::Int(i64::from(m as i8)),
         })
     }
@@ -156,13 +152,13 @@ impl<'a> Cursor<'a> {
     /// Skips one item at nesting level `depth`, validating all of it.
     pub(super) fn skip(&mut self, depth: usize) -> Result<(), DecodeError> {
         // Fast path for the one-byte markers most payloads are made of.
-        match self.buf.get(self.pos) {
+        match self.peek() {
             Some(0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff) => {
-                self.pos += 1;
+                self.bump();
                 return Ok(());
             }
-            Some(&m @ 0xa0..=0xbf) => {
-                self.pos += 1;
+            Some(m @ 0xa0..=0xbf) => {
+                self.bump();
                 return check_utf8(self.take(usize::from(m & 0x1f))?);
             }
             _ => {}
@@ -272,9 +268,9 @@ pub(super) fn split(frame: &[u8]) -> Result<Elements, DecodeError> {
     };
     let mut els = Elements::default();
     for _ in 0..n {
-        let start = c.pos;
+        let start = c.pos();
         c.skip(2)?;
-        els.push(start, c.pos);
+        els.push(start, c.pos());
     }
     if !c.at_end() {
         return Err(TRAILING);
@@ -299,7 +295,7 @@ pub(super) fn read_text(frame: &Bytes, range: std::ops::Range<usize>) -> Option<
         Ok(Head::Str(len)) => len,
         _ => return None,
     };
-    let start = range.start + c.pos;
+    let start = range.start + c.pos();
     if len != c.remaining() {
         return None;
     }
