@@ -10,7 +10,7 @@ use crate::routing::{home_shard, MatchPolicy, UriCheck};
 use crate::session::notify::Notify;
 use crate::session::outbound::{FrameKind, Pushed};
 use crate::session::Sessions;
-use crate::wire::{encode, Dict, Message, Payload, RequestId, SessionId, Text};
+use crate::wire::{encode, Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text};
 use bytes::BytesMut;
 use std::rc::Rc;
 
@@ -125,13 +125,13 @@ impl Cx<'_> {
         sid: SessionId,
         request_type: u64,
         request: RequestId,
-        error: &'static str,
+        error: ErrorUri,
     ) {
         let msg = Message::Error {
             request_type,
             request,
             details: Dict::new(),
-            error: Text::from_static(error),
+            error: Text::from(error),
             payload: Payload::empty(),
         };
         self.reply(sid, &msg);

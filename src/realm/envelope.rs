@@ -6,7 +6,9 @@
 
 use super::ids::{CalleeAddr, CallerAddr, OpId, ShardId};
 use crate::routing::MatchPolicy;
-use crate::wire::{Dict, Payload, PublicationId, RegistrationId, SessionId, SubscriptionId, Text};
+use crate::wire::{
+    Dict, ErrorUri, Payload, PublicationId, RegistrationId, SessionId, SubscriptionId, Text,
+};
 
 /// One message between shards, addressed to a role.
 #[derive(Debug)]
@@ -57,7 +59,7 @@ pub enum DealerMsg {
     /// The home shard's verdict on `HomeMsg::RegistrationAcquire`: the ID, or an error URI.
     RegistrationAcquired {
         op: OpId,
-        result: Result<RegistrationId, &'static str>,
+        result: Result<RegistrationId, ErrorUri>,
     },
     /// Add `callee` to this shard's replica of the registration. Acked.
     ReplicaAdd {

@@ -8,7 +8,7 @@ use super::cx::Cx;
 use super::envelope::{BrokerMsg, DealerMsg, Envelope, HomeMsg};
 use super::ids::{CalleeAddr, ShardId, ShardSet};
 use crate::routing::MatchPolicy;
-use crate::wire::{RegistrationId, SubscriptionId, Text};
+use crate::wire::{ErrorUri, RegistrationId, SubscriptionId, Text};
 use std::collections::HashMap;
 
 type Key = (Text, Text, MatchPolicy);
@@ -101,9 +101,9 @@ impl Home {
         key: (Text, Text, MatchPolicy),
         callee: CalleeAddr,
         alloc: impl FnOnce() -> u64,
-    ) -> Result<RegistrationId, &'static str> {
+    ) -> Result<RegistrationId, ErrorUri> {
         if self.registrations.contains_key(&key) {
-            return Err("wamp.error.procedure_already_exists");
+            return Err(ErrorUri::ProcedureAlreadyExists);
         }
         let id = RegistrationId(alloc());
         self.registrations.insert(

@@ -12,7 +12,10 @@ use crate::session::outbound::{OutFrame, Outbound, SlowConsumer};
 use crate::session::Flow;
 use crate::shard::{HandshakeOutcome, Shard};
 use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
-use crate::wire::{decode, encode_to_bytes, Dict, Message, Serializer, SessionId, Text, Value};
+use crate::wire::{
+    decode, encode_to_bytes, CloseReason, Dict, ErrorUri, Message, Serializer, SessionId, Text,
+    Value,
+};
 use bytes::{Bytes, BytesMut};
 use futures_lite::future::or;
 use std::cell::{Cell, RefCell};
@@ -209,7 +212,7 @@ impl SessionState<'_> {
                 self.handshake = Handshake::default();
                 let reply = Message::Goodbye {
                     details: Dict::new(),
-                    reason: Text::from_static("wamp.close.goodbye_and_out"),
+                    reason: Text::from(CloseReason::GoodbyeAndOut),
                 };
                 self.send(&reply);
                 true
@@ -235,7 +238,7 @@ impl SessionState<'_> {
         }
         drop(shard);
         self.send_last(
-            &abort("wamp.error.protocol_violation", message),
+            &abort(ErrorUri::ProtocolViolation, message),
             "protocol violation",
         );
     }
@@ -308,7 +311,7 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
         let details = Dict::new().with("message", Value::str(crate::session::outbound::OVERFLOW));
         let msg = Message::Abort {
             details,
-            reason: Text::from_static("switchyard.error.slow_consumer"),
+            reason: Text::from(ErrorUri::SlowConsumer),
             payload: Default::default(),
         };
         enc.message(&mut buf, &encode_to_bytes(serializer, &msg));

@@ -8,7 +8,7 @@ use super::mesh::{self, MeshEnds};
 use super::RouterOptions;
 use crate::session::deadlines::Liveness;
 use crate::shard::Shard;
-use crate::wire::{encode_to_bytes, Dict, Message, Text};
+use crate::wire::{encode_to_bytes, CloseReason, Dict, Message, Text};
 use glommio::net::TcpListener;
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -158,7 +158,7 @@ fn say_goodbye(shard: &Rc<RefCell<Shard>>) {
     let shard = shard.borrow();
     let msg = Message::Goodbye {
         details: Dict::new().with("message", "the router is shutting down"),
-        reason: Text::from_static("wamp.close.system_shutdown"),
+        reason: Text::from(CloseReason::SystemShutdown),
     };
     for (_, serializer, outbound) in shard.sessions() {
         outbound.push_last(encode_to_bytes(serializer, &msg), "router shutdown");

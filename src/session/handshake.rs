@@ -9,17 +9,17 @@
 
 use super::Identity;
 use crate::routing::{is_valid_uri, MatchPolicy, UriCheck};
-use crate::wire::{Dict, Message, Text, Value};
+use crate::wire::{Dict, ErrorUri, Message, Text, Value};
 
 /// Why a session is not welcomed: the ABORT reason URI and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
-    pub reason: &'static str,
+    pub reason: ErrorUri,
     pub message: String,
 }
 
 impl Refused {
-    pub fn new(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(reason: ErrorUri, message: impl Into<String>) -> Self {
         Refused {
             reason,
             message: message.into(),
@@ -33,11 +33,11 @@ impl Refused {
 }
 
 /// An ABORT with `Details.message`.
-pub fn abort(reason: &'static str, message: impl Into<String>) -> Message {
+pub fn abort(reason: ErrorUri, message: impl Into<String>) -> Message {
     let details = Dict::new().with("message", Value::str(message.into()));
     Message::Abort {
         details,
-        reason: Text::from_static(reason),
+        reason: Text::from(reason),
         payload: Default::default(),
     }
 }
@@ -110,7 +110,7 @@ impl Default for Handshake {
 }
 
 fn violation(message: impl Into<String>) -> Step {
-    Step::Abort(abort("wamp.error.protocol_violation", message))
+    Step::Abort(abort(ErrorUri::ProtocolViolation, message))
 }
 
 impl Handshake {
@@ -164,7 +164,7 @@ impl Handshake {
     fn hello(&mut self, realm: Text, details: &Dict, auth: &mut dyn Authenticator) -> Step {
         if !is_valid_uri(&realm, MatchPolicy::Exact, UriCheck::Loose) {
             return Step::Abort(abort(
-                "wamp.error.invalid_uri",
+                ErrorUri::InvalidUri,
                 format!("invalid realm '{realm}'"),
             ));
         }
@@ -174,13 +174,13 @@ impl Handshake {
         };
         let Some(methods) = auth.methods(&realm) else {
             return Step::Abort(abort(
-                "wamp.error.no_such_realm",
+                ErrorUri::NoSuchRealm,
                 format!("no realm '{realm}' on this router"),
             ));
         };
         let Some(method) = choose_method(methods, &offered) else {
             return Step::Abort(abort(
-                "wamp.error.no_auth_method",
+                ErrorUri::NoAuthMethod,
                 no_method_message(&realm, methods),
             ));
         };
@@ -227,7 +227,7 @@ fn no_method_message(realm: &str, methods: &[&str]) -> String {
 /// Checks HELLO.Details (`roles` a non-empty dict, `authmethods` a list of
 /// strings) and returns the offered methods.
 fn check_hello(details: &Dict) -> Result<Vec<&str>, Refused> {
-    let bad = |m: &str| Refused::new("wamp.error.protocol_violation", m);
+    let bad = |m: &str| Refused::new(ErrorUri::ProtocolViolation, m);
     let roles = details
         .get_dict("roles")
         .map_err(|_| bad("HELLO.Details.roles must be a dict"))?;

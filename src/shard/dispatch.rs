@@ -5,7 +5,10 @@
 use super::Shard;
 use crate::session::{Flow, Violation};
 use crate::wire::message::code;
-use crate::wire::options::{OptionError, PublishOptions, RegisterOptions, SubscribeOptions};
+use crate::wire::options::{
+    CallOptions, CancelOptions, OptionError, PublishOptions, RegisterOptions, SubscribeOptions,
+    YieldOptions,
+};
 use crate::wire::{Message, SessionId};
 
 fn bad_option(e: OptionError) -> Violation {
@@ -105,10 +108,13 @@ impl Shard {
             } => broker.handle_unsubscribe(cx, sid, request, subscription),
             Message::Call {
                 request,
+                options,
                 procedure,
                 payload,
-                ..
-            } => dealer.handle_call(cx, sid, request, procedure, payload),
+            } => {
+                CallOptions::parse(&options).map_err(bad_option)?;
+                dealer.handle_call(cx, sid, request, procedure, payload);
+            }
             Message::Register {
                 request,
                 options,
@@ -123,8 +129,13 @@ impl Shard {
                 ..
             } => dealer.handle_unregister(cx, sid, request, registration),
             Message::Yield {
-                request, payload, ..
-            } => dealer.handle_yield(cx, sid, request, payload)?,
+                request,
+                options,
+                payload,
+            } => {
+                YieldOptions::parse(&options).map_err(bad_option)?;
+                dealer.handle_yield(cx, sid, request, payload)?;
+            }
             Message::Error {
                 request_type: code::INVOCATION,
                 request,
@@ -137,8 +148,10 @@ impl Shard {
                     "ERROR with REQUEST.Type {request_type} from a client"
                 )))
             }
-            // Call canceling is not announced; a CANCEL is ignored.
-            Message::Cancel { .. } => {}
+            // Call canceling is not announced; a well-formed CANCEL is ignored.
+            Message::Cancel { options, .. } => {
+                CancelOptions::parse(&options).map_err(bad_option)?;
+            }
             other => {
                 return Err(Violation::new(format!(
                     "{} is not allowed on an established session",

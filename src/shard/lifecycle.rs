@@ -8,7 +8,7 @@ use crate::realm::Realm;
 use crate::session::handshake::{Authenticator, Handshake, Refused, Step, Verdict};
 use crate::session::outbound::Outbound;
 use crate::session::{Identity, Session};
-use crate::wire::{Dict, Message, Serializer, SessionId, Text};
+use crate::wire::{Dict, ErrorUri, Message, Serializer, SessionId, Text};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -65,7 +65,7 @@ impl Authenticator for Directory<'_> {
 
     fn authenticate(&mut self, _: &Text, _: &'static str, _: &Text, _: &Dict) -> Verdict {
         Verdict::Deny(Refused::new(
-            "wamp.error.protocol_violation",
+            ErrorUri::ProtocolViolation,
             "AUTHENTICATE without a CHALLENGE",
         ))
     }
@@ -132,7 +132,7 @@ impl Shard {
             HandshakeOutcome::Welcomed(o) => Ok(o),
             HandshakeOutcome::Abort(m) | HandshakeOutcome::Send(m) => Err(Box::new(m)),
             HandshakeOutcome::Wait | HandshakeOutcome::Closed => {
-                let r = Refused::new("wamp.error.protocol_violation", "handshake incomplete");
+                let r = Refused::new(ErrorUri::ProtocolViolation, "handshake incomplete");
                 Err(Box::new(r.to_abort()))
             }
         }
@@ -149,7 +149,7 @@ impl Shard {
     ) -> Result<Opened, Refused> {
         if self.sessions.len() >= max_sessions {
             return Err(Refused::new(
-                "switchyard.error.max_sessions_reached",
+                ErrorUri::MaxSessionsReached,
                 "the router is at its session limit",
             ));
         }

@@ -10,6 +10,7 @@ use crate::routing::{is_reserved, is_valid_uri, MatchPolicy};
 use crate::session::outbound::{FrameKind, Pushed};
 use crate::wire::message::code;
 use crate::wire::options::PublishOptions;
+use crate::wire::ErrorUri;
 use crate::wire::{
     encode, Dict, Message, Payload, PublicationId, RequestId, Serializer, SessionId,
     SubscriptionId, Text,
@@ -48,7 +49,7 @@ impl Broker {
         let valid = is_valid_uri(&topic, MatchPolicy::Exact, cx.uri_check) && !is_reserved(&topic);
         if !valid {
             if options.acknowledge {
-                cx.reply_error(sid, code::PUBLISH, request, "wamp.error.invalid_uri");
+                cx.reply_error(sid, code::PUBLISH, request, ErrorUri::InvalidUri);
             }
             return;
         }

@@ -11,6 +11,7 @@ use crate::realm::ids::OpId;
 use crate::routing::{is_valid_uri, MatchPolicy};
 use crate::wire::message::code;
 use crate::wire::options::SubscribeOptions;
+use crate::wire::ErrorUri;
 use crate::wire::{Message, RequestId, SessionId, SubscriptionId, Text};
 
 impl Broker {
@@ -25,7 +26,7 @@ impl Broker {
     ) {
         let policy = options.match_policy;
         if !is_valid_uri(&topic, policy, cx.uri_check) {
-            return cx.reply_error(sid, code::SUBSCRIBE, request, "wamp.error.invalid_uri");
+            return cx.reply_error(sid, code::SUBSCRIBE, request, ErrorUri::InvalidUri);
         }
         if let Some(t) = self.topics.get_mut(&topic, policy) {
             match (t.id, t.active) {
@@ -79,7 +80,7 @@ impl Broker {
             .iter()
             .position(|(id, ..)| *id == subscription)
         else {
-            let error = "wamp.error.no_such_subscription";
+            let error = ErrorUri::NoSuchSubscription;
             return cx.reply_error(sid, code::UNSUBSCRIBE, request, error);
         };
         let (_, topic, policy) = session.subscriptions.swap_remove(at);

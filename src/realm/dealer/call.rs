@@ -11,6 +11,7 @@ use crate::realm::ids::CallerAddr;
 use crate::routing::{is_valid_uri, MatchPolicy};
 use crate::session::Violation;
 use crate::wire::message::code;
+use crate::wire::ErrorUri;
 use crate::wire::{Dict, Message, Payload, RegistrationId, RequestId, SessionId, Text};
 
 impl Dealer {
@@ -24,10 +25,10 @@ impl Dealer {
         payload: Payload,
     ) {
         if !is_valid_uri(&procedure, MatchPolicy::Exact, cx.uri_check) {
-            return cx.reply_error(sid, code::CALL, request, "wamp.error.invalid_uri");
+            return cx.reply_error(sid, code::CALL, request, ErrorUri::InvalidUri);
         }
         let Some(route) = self.registry.lookup(&procedure) else {
-            return cx.reply_error(sid, code::CALL, request, "wamp.error.no_such_procedure");
+            return cx.reply_error(sid, code::CALL, request, ErrorUri::NoSuchProcedure);
         };
         cx.stats.calls += 1;
         let caller = CallerAddr {
@@ -68,7 +69,7 @@ impl Dealer {
         payload: Payload,
     ) {
         let Some(session) = cx.sessions.get_mut(&callee) else {
-            let error = Text::from_static("wamp.error.no_such_procedure");
+            let error = Text::from(ErrorUri::NoSuchProcedure);
             return self.call_failed(cx, caller, error, Dict::new(), Payload::empty());
         };
         let request = RequestId(session.next_invocation());
@@ -176,7 +177,7 @@ impl Dealer {
         for key in keys {
             if let Some(caller) = self.invocations.remove(&key) {
                 let args = Payload::args(vec!["callee disconnected from in-flight request".into()]);
-                let error = Text::from_static("wamp.error.canceled");
+                let error = Text::from(ErrorUri::Canceled);
                 self.call_failed(cx, caller, error, Dict::new(), args);
             }
         }

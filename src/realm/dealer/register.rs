@@ -10,7 +10,7 @@ use crate::realm::ids::{CalleeAddr, OpId};
 use crate::routing::{is_reserved, is_valid_uri, MatchPolicy};
 use crate::wire::message::code;
 use crate::wire::options::{InvokePolicy, RegisterOptions};
-use crate::wire::{Message, RegistrationId, RequestId, SessionId, Text};
+use crate::wire::{ErrorUri, Message, RegistrationId, RequestId, SessionId, Text};
 
 impl Dealer {
     /// A REGISTER from local session `sid`.
@@ -24,11 +24,11 @@ impl Dealer {
     ) {
         let policy = options.match_policy;
         if options.invoke != InvokePolicy::Single {
-            let error = "wamp.error.option_not_allowed";
+            let error = ErrorUri::OptionNotAllowed;
             return cx.reply_error(sid, code::REGISTER, request, error);
         }
         if !is_valid_uri(&procedure, policy, cx.uri_check) || is_reserved(&procedure) {
-            return cx.reply_error(sid, code::REGISTER, request, "wamp.error.invalid_uri");
+            return cx.reply_error(sid, code::REGISTER, request, ErrorUri::InvalidUri);
         }
         let op = self.pending.add(Waiting::RegistrationId {
             session: sid,
@@ -67,7 +67,7 @@ impl Dealer {
             .iter()
             .position(|(id, ..)| *id == registration)
         else {
-            let error = "wamp.error.no_such_registration";
+            let error = ErrorUri::NoSuchRegistration;
             return cx.reply_error(sid, code::UNREGISTER, request, error);
         };
         let (_, procedure, policy) = session.registrations.swap_remove(at);
@@ -116,7 +116,7 @@ impl Dealer {
         &mut self,
         cx: &mut Cx,
         op: OpId,
-        result: Result<RegistrationId, &'static str>,
+        result: Result<RegistrationId, ErrorUri>,
     ) {
         let Some(waiting) = self.pending.take(op) else {
             return;

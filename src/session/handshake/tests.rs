@@ -38,7 +38,7 @@ impl Authenticator for Fake {
         if sig.as_str() == "secret" {
             Verdict::Welcome(who("joe", method))
         } else {
-            Verdict::Deny(Refused::new("wamp.error.not_authorized", "bad ticket"))
+            Verdict::Deny(Refused::new(ErrorUri::NotAuthorized, "bad ticket"))
         }
     }
 }
