@@ -177,3 +177,56 @@ fn a_violation_ends_only_the_offending_session() {
         assert!(matches!(good.recv(), Message::Event { .. }));
     });
 }
+
+#[test]
+fn known_options_of_the_wrong_type_are_protocol_violations() {
+    for_each_setup(|router, setup| {
+        let wrong = [
+            Message::Publish {
+                request: RequestId(1),
+                options: Dict::new().with("exclude", 5u64),
+                topic: Text::from("com.a"),
+                payload: Payload::empty(),
+            },
+            Message::Subscribe {
+                request: RequestId(1),
+                options: Dict::new().with("match", 5u64),
+                topic: Text::from("com.a"),
+            },
+            Message::Register {
+                request: RequestId(1),
+                options: Dict::new().with("invoke", true),
+                procedure: Text::from("com.p"),
+            },
+            Message::Call {
+                request: RequestId(1),
+                options: Dict::new().with("timeout", "soon"),
+                procedure: Text::from("com.p"),
+                payload: Payload::empty(),
+            },
+        ];
+        for msg in &wrong {
+            expect_violation(&mut router.join(setup), msg);
+        }
+    });
+}
+
+#[test]
+fn unknown_options_are_ignored() {
+    for_each_setup(|router, setup| {
+        let mut c = router.join(setup);
+        let request = c.request();
+        c.send(&Message::Publish {
+            request,
+            options: Dict::new()
+                .with("acknowledge", true)
+                .with("x_vendor_hint", "fast"),
+            topic: Text::from("com.a"),
+            payload: Payload::empty(),
+        });
+        match c.recv() {
+            Message::Published { request: r, .. } => assert_eq!(r, request),
+            other => panic!("expected PUBLISHED, got {other:?}"),
+        }
+    });
+}
