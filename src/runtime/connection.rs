@@ -3,6 +3,10 @@
 //! shard; the writer drains the session's outbound queue, many frames per
 //! write. Deadlines (handshake timeout, pings) are entries in the shard's
 //! wheel, never a timer of the connection's own.
+//!
+//! Each connection has a span (peer, transport, serializer, session) that
+//! is entered where the connection logs, not around every poll: entering a
+//! span costs the subscriber a call per poll on the hot path.
 
 use super::deadlines::Deadlines;
 use crate::session::deadlines::{ConnDeadline, ConnTimer, Liveness};
@@ -19,9 +23,10 @@ use crate::wire::{
 use bytes::{Bytes, BytesMut};
 use futures_lite::future::or;
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
-use tracing::Instrument;
 
 /// The most bytes of queued messages written in one batch.
 const WRITE_BATCH: usize = 256 * 1024;
@@ -53,7 +58,7 @@ impl Drop for LiveGuard {
     }
 }
 
-/// Runs one accepted connection to its end, in a span naming its peer.
+/// Runs one accepted connection to its end.
 pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
     let peer = stream
         .peer_addr()
@@ -65,10 +70,6 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
         serializer = tracing::field::Empty,
         session = tracing::field::Empty,
     );
-    serve(ctx, stream).instrument(span).await
-}
-
-async fn serve(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
     ctx.live.set(ctx.live.get() + 1);
     let _guard = LiveGuard(ctx.live.clone());
     let outbound = Rc::new(Outbound::new(ctx.outbound_budget, ctx.slow_consumer));
@@ -80,15 +81,15 @@ async fn serve(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
     let accepting = async { Some(transport::accept(stream, &ctx.accept).await) };
     let (hs, mut reader, writer) = match or(accepting, until(&timer.handshake_expired)).await {
         Some(Ok(parts)) => parts,
-        Some(Err(e)) => return tracing::debug!(error = %e, "transport handshake failed"),
-        None => return tracing::debug!("transport handshake timed out"),
+        Some(Err(e)) => {
+            return span.in_scope(|| tracing::debug!(error = %e, "transport handshake failed"))
+        }
+        None => return span.in_scope(|| tracing::debug!("transport handshake timed out")),
     };
-    let span = tracing::Span::current();
     span.record("transport", tracing::field::debug(hs.kind));
     span.record("serializer", hs.serializer.name());
-    let writer_task = glommio::spawn_local(
-        run_writer(writer, outbound.clone(), hs.serializer).instrument(span.clone()),
-    );
+    let writer = run_writer(writer, outbound.clone(), hs.serializer, span.clone());
+    let writer_task = glommio::spawn_local(writer);
     if let Some(l) = ctx.liveness {
         if hs.kind == TransportKind::WebSocket || ctx.ping_rawsocket {
             let every = ConnDeadline::Liveness(Rc::downgrade(&timer), l);
@@ -102,6 +103,7 @@ async fn serve(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
         timer: &timer,
         handshake: Handshake::default(),
         id: None,
+        span,
     };
     session.run(&mut reader).await;
     if let Some(sid) = session.id.take() {
@@ -119,27 +121,50 @@ struct SessionState<'a> {
     timer: &'a ConnTimer,
     handshake: Handshake,
     id: Option<SessionId>,
+    span: tracing::Span,
+}
+
+/// What woke the reader.
+enum Wake {
+    Read(Result<Option<Inbound>, transport::TransportError>),
+    /// The queue closed (slow consumer, shutdown, ping timeout).
+    Closed,
+    /// The handshake deadline passed.
+    Expired,
 }
 
 impl SessionState<'_> {
+    /// The next frame, or why there is none. One pinned read future polled
+    /// beside the close and deadline flags: nothing is moved per frame.
+    async fn next(&self, reader: &mut FrameReader) -> Wake {
+        let expired = self
+            .timer
+            .handshaking
+            .get()
+            .then_some(&self.timer.handshake_expired);
+        let mut read = std::pin::pin!(reader.next());
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(r) = read.as_mut().poll(cx) {
+                return Poll::Ready(Wake::Read(r));
+            }
+            if self.outbound.poll_closed(cx).is_ready() {
+                return Poll::Ready(Wake::Closed);
+            }
+            match expired.map(|flag| flag.poll_wait(cx)) {
+                Some(Poll::Ready(())) => Poll::Ready(Wake::Expired),
+                _ => Poll::Pending,
+            }
+        })
+        .await
+    }
+
     async fn run(&mut self, reader: &mut FrameReader) {
         loop {
-            let outbound = self.outbound.clone();
-            let read = or(async { Some(reader.next().await) }, async {
-                outbound.wait_closed().await;
-                None
-            });
-            let expired = self
-                .timer
-                .handshaking
-                .get()
-                .then_some(&self.timer.handshake_expired);
-            let next = match or(async { Some(read.await) }, until_opt(expired)).await {
-                Some(next) => next,
-                None => return self.violation("no HELLO within the handshake timeout"),
+            let next = match self.next(reader).await {
+                Wake::Read(next) => next,
+                Wake::Closed => return,
+                Wake::Expired => return self.violation("no HELLO within the handshake timeout"),
             };
-            // The queue closed (slow consumer, shutdown, ping timeout): the session ends.
-            let Some(next) = next else { return };
             self.timer.seen(Instant::now());
             let frame = match next {
                 Ok(Some(Inbound::Message(frame))) => frame,
@@ -149,7 +174,11 @@ impl SessionState<'_> {
                 }
                 Ok(Some(Inbound::Pong(_))) => continue,
                 Ok(Some(Inbound::Close)) | Ok(None) => return,
-                Err(e) => return tracing::debug!(error = %e, "transport error"),
+                Err(e) => {
+                    return self
+                        .span
+                        .in_scope(|| tracing::debug!(error = %e, "transport error"))
+                }
             };
             if !self.on_frame(frame) {
                 return;
@@ -184,7 +213,7 @@ impl SessionState<'_> {
             HandshakeOutcome::Welcomed(o) => {
                 self.send(&o.welcome);
                 self.id = Some(o.session);
-                tracing::Span::current().record("session", o.session.0);
+                self.span.record("session", o.session.0);
                 // Welcomed: the handshake deadline no longer applies.
                 self.timer.handshaking.set(false);
                 true
@@ -194,6 +223,7 @@ impl SessionState<'_> {
                 true
             }
             HandshakeOutcome::Abort(m) => {
+                let _in = self.span.enter();
                 tracing::debug!(reason = ?abort_reason(&m), "session refused");
                 self.send_last(&m, "session refused");
                 false
@@ -230,7 +260,8 @@ impl SessionState<'_> {
 
     /// Aborts the session with `wamp.error.protocol_violation` and cleans it up.
     fn violation(&mut self, message: &str) {
-        tracing::debug!(reason = message, "protocol violation");
+        self.span
+            .in_scope(|| tracing::debug!(reason = message, "protocol violation"));
         let mut shard = self.ctx.shard.borrow_mut();
         shard.stats.protocol_violations += 1;
         if let Some(sid) = self.id.take() {
@@ -267,16 +298,13 @@ async fn until<T>(flag: &Notify) -> Option<T> {
     None
 }
 
-/// `until`, or never when there is no flag.
-async fn until_opt<T>(flag: Option<&Notify>) -> Option<T> {
-    match flag {
-        Some(f) => until(f).await,
-        None => std::future::pending().await,
-    }
-}
-
 /// Writes everything queued, one write per batch, until the queue closes.
-async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer: Serializer) {
+async fn run_writer(
+    mut writer: FrameWriter,
+    outbound: Rc<Outbound>,
+    serializer: Serializer,
+    span: tracing::Span,
+) {
     let enc = writer.encoder();
     let peer_max = writer.peer_max_message_size();
     let mut batch = Vec::new();
@@ -292,6 +320,7 @@ async fn run_writer(mut writer: FrameWriter, outbound: Rc<Outbound>, serializer:
                 OutFrame::Pong(p) => enc.pong(&mut buf, p),
             };
             if !framed {
+                let _in = span.enter();
                 tracing::warn!(
                     len = f.len(),
                     peer_max,

@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::future::poll_fn;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 /// A single-threaded wake-up flag with one waiter.
 #[derive(Default)]
@@ -28,14 +28,16 @@ impl Notify {
 
     /// Waits until the flag is set, and clears it.
     pub async fn wait(&self) {
-        poll_fn(|cx| {
-            if self.flag.replace(false) {
-                Poll::Ready(())
-            } else {
-                self.waker.set(Some(cx.waker().clone()));
-                Poll::Pending
-            }
-        })
-        .await
+        poll_fn(|cx| self.poll_wait(cx)).await
+    }
+
+    /// Ready (and cleared) when the flag is set; otherwise registers `cx`.
+    pub fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.flag.replace(false) {
+            Poll::Ready(())
+        } else {
+            self.waker.set(Some(cx.waker().clone()));
+            Poll::Pending
+        }
     }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 /// What to do with a session whose outbound queue is over budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,15 +163,17 @@ impl Outbound {
 
     /// Waits until the queue starts closing (the connection must then end).
     pub async fn wait_closed(&self) {
-        poll_fn(|cx| {
-            let mut inner = self.inner.borrow_mut();
-            if inner.closing.is_some() {
-                return Poll::Ready(());
-            }
-            inner.close_waker = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await
+        poll_fn(|cx| self.poll_closed(cx)).await
+    }
+
+    /// Ready once the queue is closing; otherwise registers `cx` to be woken then.
+    pub fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut inner = self.inner.borrow_mut();
+        if inner.closing.is_some() {
+            return Poll::Ready(());
+        }
+        inner.close_waker = Some(cx.waker().clone());
+        Poll::Pending
     }
 
     /// Waits until frames are ready and moves them into `out`: all of them,

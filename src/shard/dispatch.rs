@@ -31,7 +31,20 @@ fn new_request(msg: &Message) -> Option<u64> {
 impl Shard {
     /// Handles one message of an established session.
     pub fn handle_message(&mut self, sid: SessionId, msg: Message) -> Result<Flow, Violation> {
-        let flow = self.dispatch(sid, msg);
+        if self.settings.strict_request_ids {
+            self.check_sequence(sid, &msg)?;
+        }
+        let flow = match msg {
+            Message::Goodbye { .. } => {
+                self.close_session(sid);
+                return Ok(Flow::Goodbye);
+            }
+            Message::Abort { .. } => {
+                self.close_session(sid);
+                return Ok(Flow::Aborted);
+            }
+            msg => self.route(sid, msg).map(|()| Flow::Continue),
+        };
         self.drain_local();
         flow
     }
@@ -54,25 +67,9 @@ impl Shard {
         }
     }
 
-    fn dispatch(&mut self, sid: SessionId, msg: Message) -> Result<Flow, Violation> {
-        if self.settings.strict_request_ids {
-            self.check_sequence(sid, &msg)?;
-        }
-        match msg {
-            Message::Goodbye { .. } => {
-                self.close_session(sid);
-                return Ok(Flow::Goodbye);
-            }
-            Message::Abort { .. } => {
-                self.close_session(sid);
-                return Ok(Flow::Aborted);
-            }
-            msg => self.route(sid, msg)?,
-        }
-        Ok(Flow::Continue)
-    }
-
     /// Hands a request or reply to the broker or dealer of the session's realm.
+    /// (Inlined: a `Message` is large, and this is the hot path.)
+    #[inline(always)]
     fn route(&mut self, sid: SessionId, msg: Message) -> Result<(), Violation> {
         let (mut cx, realms, _) = self.split();
         let Some(session) = cx.sessions.get(&sid) else {

@@ -23,7 +23,7 @@ pub use id::{PublicationId, RegistrationId, RequestId, SessionId, SubscriptionId
 pub use message::Message;
 pub use options::{
     CallOptions, CancelMode, CancelOptions, InterruptOptions, InvokePolicy, OptionError,
-    PublishOptions, RegisterOptions, SubscribeOptions, YieldOptions,
+    PublishOptions, Recipients, RegisterOptions, SubscribeOptions, YieldOptions,
 };
 pub use payload::{Elem, Payload};
 pub use text::Text;

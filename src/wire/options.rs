@@ -119,6 +119,20 @@ pub struct PublishOptions {
     pub acknowledge: bool,
     /// `exclude_me`: keep the event from the publisher (default true).
     pub exclude_me: bool,
+    /// Black and white lists of receivers, when any is given (boxed: rare,
+    /// and this struct is built for every PUBLISH).
+    pub recipients: Option<Box<Recipients>>,
+    /// `disclose_me`: ask for `publisher` in EVENT.Details.
+    pub disclose_me: bool,
+    /// `retain`: keep the event as the topic's retained event.
+    pub retain: bool,
+    /// Every other key, in wire order.
+    pub extra: Dict,
+}
+
+/// PUBLISH.Options black and white lists (subscriber black/white listing).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Recipients {
     /// `exclude`: session ids that must not receive the event.
     pub exclude: Option<Vec<u64>>,
     /// `exclude_authid`: authids that must not receive the event.
@@ -131,12 +145,6 @@ pub struct PublishOptions {
     pub eligible_authid: Option<Vec<Text>>,
     /// `eligible_authrole`: the only authroles that may receive the event.
     pub eligible_authrole: Option<Vec<Text>>,
-    /// `disclose_me`: ask for `publisher` in EVENT.Details.
-    pub disclose_me: bool,
-    /// `retain`: keep the event as the topic's retained event.
-    pub retain: bool,
-    /// Every other key, in wire order.
-    pub extra: Dict,
 }
 
 impl Default for PublishOptions {
@@ -144,12 +152,7 @@ impl Default for PublishOptions {
         PublishOptions {
             acknowledge: false,
             exclude_me: true,
-            exclude: None,
-            exclude_authid: None,
-            exclude_authrole: None,
-            eligible: None,
-            eligible_authid: None,
-            eligible_authrole: None,
+            recipients: None,
             disclose_me: false,
             retain: false,
             extra: Dict::new(),
@@ -165,13 +168,19 @@ impl PublishOptions {
             match key.as_str() {
                 "acknowledge" => o.acknowledge = bool_of("acknowledge", v)?,
                 "exclude_me" => o.exclude_me = bool_of("exclude_me", v)?,
-                "exclude" => o.exclude = Some(ids_of("exclude", v)?),
-                "exclude_authid" => o.exclude_authid = Some(texts_of("exclude_authid", v)?),
-                "exclude_authrole" => o.exclude_authrole = Some(texts_of("exclude_authrole", v)?),
-                "eligible" => o.eligible = Some(ids_of("eligible", v)?),
-                "eligible_authid" => o.eligible_authid = Some(texts_of("eligible_authid", v)?),
+                "exclude" => o.recipients_mut().exclude = Some(ids_of("exclude", v)?),
+                "exclude_authid" => {
+                    o.recipients_mut().exclude_authid = Some(texts_of("exclude_authid", v)?)
+                }
+                "exclude_authrole" => {
+                    o.recipients_mut().exclude_authrole = Some(texts_of("exclude_authrole", v)?)
+                }
+                "eligible" => o.recipients_mut().eligible = Some(ids_of("eligible", v)?),
+                "eligible_authid" => {
+                    o.recipients_mut().eligible_authid = Some(texts_of("eligible_authid", v)?)
+                }
                 "eligible_authrole" => {
-                    o.eligible_authrole = Some(texts_of("eligible_authrole", v)?)
+                    o.recipients_mut().eligible_authrole = Some(texts_of("eligible_authrole", v)?)
                 }
                 "disclose_me" => o.disclose_me = bool_of("disclose_me", v)?,
                 "retain" => o.retain = bool_of("retain", v)?,
@@ -179,6 +188,10 @@ impl PublishOptions {
             }
         }
         Ok(o)
+    }
+
+    fn recipients_mut(&mut self) -> &mut Recipients {
+        self.recipients.get_or_insert_with(Box::default)
     }
 }
 

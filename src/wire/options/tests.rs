@@ -41,9 +41,7 @@ fn an_empty_dict_gives_the_defaults_without_allocating() {
     let p = PublishOptions::parse(&empty).unwrap();
     assert_eq!(p, PublishOptions::default());
     assert!(!p.acknowledge && p.exclude_me && !p.disclose_me && !p.retain);
-    assert_eq!((p.exclude, p.eligible), (None, None));
-    assert_eq!((p.exclude_authid, p.exclude_authrole), (None, None));
-    assert_eq!((p.eligible_authid, p.eligible_authrole), (None, None));
+    assert_eq!(p.recipients, None);
     assert_eq!(p.extra.0.capacity(), 0);
 
     let s = SubscribeOptions::parse(&empty).unwrap();
@@ -86,12 +84,13 @@ fn publish_options_are_read() {
     ))
     .unwrap();
     assert!(p.acknowledge && !p.exclude_me && p.disclose_me && p.retain);
-    assert_eq!(p.exclude, Some(vec![1, 2]));
-    assert_eq!(p.exclude_authid, texts(&["alice"]));
-    assert_eq!(p.exclude_authrole, texts(&["guest", "bot"]));
-    assert_eq!(p.eligible, Some(vec![]));
-    assert_eq!(p.eligible_authid, texts(&["bob"]));
-    assert_eq!(p.eligible_authrole, texts(&["user"]));
+    let r = p.recipients.as_deref().unwrap();
+    assert_eq!(r.exclude, Some(vec![1, 2]));
+    assert_eq!(r.exclude_authid, texts(&["alice"]));
+    assert_eq!(r.exclude_authrole, texts(&["guest", "bot"]));
+    assert_eq!(r.eligible, Some(vec![]));
+    assert_eq!(r.eligible_authid, texts(&["bob"]));
+    assert_eq!(r.eligible_authrole, texts(&["user"]));
     assert!(p.extra.is_empty());
     assert_eq!(p.extra.0.capacity(), 0, "known keys only: nothing kept");
 }
