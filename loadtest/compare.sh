@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the scenarios of README "Performance" against two router binaries,
 # alternating them round by round on the same machine, and prints one line
-# per run: throughput, p99 latency and router CPU per routed message.
+# per run (throughput, p99 latency, router CPU per routed message), then per
+# scenario and binary the median and the minimum CPU per message over the
+# rounds (the minimum is the least disturbed by a noisy machine).
 #
 #   loadtest/compare.sh OLD_ROUTER NEW_ROUTER [ROUNDS] [LOADGEN]
 #
@@ -20,6 +22,7 @@ scenarios=(
   "connect|--profile $profiles/connect.toml"
 )
 report=$(mktemp)
+lines=$(mktemp)
 for round in $(seq "$rounds"); do
   for s in "${scenarios[@]}"; do
     name=${s%%|*} args=${s#*|}
@@ -42,5 +45,17 @@ print(f"round {sys.argv[2]} {sys.argv[3]:8} {sys.argv[4]:40} "
 PY
     done
   done
-done
-rm -f "$report"
+done | tee "$lines"
+python3 - "$lines" <<'PY'
+import collections, statistics, sys
+runs = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split()
+    runs[(f[2], f[3])].append((float(f[-2]), float(f[4].rstrip("/s")), float(f[6])))
+print(f"{'scenario':8} {'router':40} {'median cpu/msg':>14} {'min cpu/msg':>11} {'median rate':>12} {'median p99 us':>13}")
+for (scenario, router), v in runs.items():
+    cpu = [x[0] for x in v]
+    print(f"{scenario:8} {router:40} {statistics.median(cpu):14.3f} {min(cpu):11.3f} "
+          f"{statistics.median(x[1] for x in v):12.0f} {statistics.median(x[2] for x in v):13.1f}")
+PY
+rm -f "$report" "$lines"

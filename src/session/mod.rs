@@ -12,7 +12,6 @@ pub mod outbound;
 use crate::routing::MatchPolicy;
 use crate::wire::{RegistrationId, Serializer, SessionId, SubscriptionId, Text};
 use outbound::Outbound;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Who a session is, as the handshake established it.
@@ -89,8 +88,10 @@ impl Session {
     }
 }
 
-/// A shard's established sessions.
-pub type Sessions = HashMap<SessionId, Session>;
+/// A shard's established sessions. Keyed by router-made random IDs, so a
+/// fast non-keyed hash is safe here (client-chosen keys, like topics, keep
+/// the default SipHash).
+pub type Sessions = rustc_hash::FxHashMap<SessionId, Session>;
 
 /// What the connection does after a message was handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

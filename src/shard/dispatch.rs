@@ -17,15 +17,16 @@ fn bad_option(e: OptionError) -> Violation {
 
 /// The request ID of a message that opens a request, if it is one.
 fn new_request(msg: &Message) -> Option<u64> {
-    match msg {
-        Message::Publish { request, .. }
-        | Message::Subscribe { request, .. }
-        | Message::Unsubscribe { request, .. }
-        | Message::Call { request, .. }
-        | Message::Register { request, .. }
-        | Message::Unregister { request, .. } => Some(request.0),
-        _ => None,
-    }
+    let (Message::Publish { request, .. }
+    | Message::Subscribe { request, .. }
+    | Message::Unsubscribe { request, .. }
+    | Message::Call { request, .. }
+    | Message::Register { request, .. }
+    | Message::Unregister { request, .. }) = msg
+    else {
+        return None;
+    };
+    Some(request.0)
 }
 
 impl Shard {

@@ -9,7 +9,7 @@ use crate::session::handshake::{Authenticator, Handshake, Refused, Step, Verdict
 use crate::session::outbound::Outbound;
 use crate::session::{Identity, Session};
 use crate::wire::{Dict, ErrorUri, Message, Serializer, SessionId, Text};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 /// A successful HELLO: the new session and its WELCOME.
@@ -40,7 +40,7 @@ const NONE: &[&str] = &[];
 
 /// The shard's realms as the handshake sees them.
 struct Directory<'a> {
-    realms: &'a HashMap<Text, Realm>,
+    realms: &'a FxHashMap<Text, Realm>,
     auto_create: bool,
 }
 

@@ -21,7 +21,7 @@ use crate::routing::UriCheck;
 use crate::session::outbound::Outbound;
 use crate::session::Sessions;
 use crate::wire::{Serializer, SessionId, Text};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 /// A realm the router serves from the start.
@@ -85,7 +85,8 @@ pub struct Shard {
     pub stats: Stats,
     ids: IdAlloc,
     sessions: Sessions,
-    realms: HashMap<Text, Realm>,
+    /// Few keys, looked up per message: a fast non-keyed hash.
+    realms: FxHashMap<Text, Realm>,
     home: Home,
     pub outbox: Outbox,
 }
@@ -107,7 +108,7 @@ impl Shard {
             ids: IdAlloc::new(id, nr_shards),
             settings,
             stats: Stats::default(),
-            sessions: Sessions::new(),
+            sessions: Sessions::default(),
             realms,
             home: Home::default(),
             outbox: Outbox::new(id, nr_shards),
@@ -137,7 +138,7 @@ impl Shard {
     }
 
     /// The context roles work through, and the realms and home tables beside it.
-    fn split(&mut self) -> (Cx<'_>, &mut HashMap<Text, Realm>, &mut Home) {
+    fn split(&mut self) -> (Cx<'_>, &mut FxHashMap<Text, Realm>, &mut Home) {
         let cx = Cx {
             me: self.id,
             nr_shards: self.nr_shards,
@@ -196,7 +197,7 @@ impl Shard {
 /// The realm named in an envelope (created when another shard created it
 /// first, which only an auto-created realm can be: those admit anonymous
 /// sessions).
-fn realm_entry(realms: &mut HashMap<Text, Realm>, name: Text) -> &mut Realm {
+fn realm_entry(realms: &mut FxHashMap<Text, Realm>, name: Text) -> &mut Realm {
     realms
         .entry(name)
         .or_insert_with_key(|name| Realm::new(name.clone(), true))

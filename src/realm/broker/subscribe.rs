@@ -38,7 +38,7 @@ impl Broker {
                     };
                     cx.reply(sid, &msg);
                 }
-                _ => t.waiters.push((sid, request)),
+                (None, _) | (Some(_), false) => t.waiters.push((sid, request)),
             }
             return;
         }

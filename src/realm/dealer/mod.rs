@@ -19,7 +19,7 @@ use super::ids::CallerAddr;
 use super::pending::Pending;
 use crate::routing::MatchPolicy;
 use crate::wire::{RegistrationId, RequestId, SessionId, Text};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// What a dealer operation waits for.
 enum Waiting {
@@ -45,8 +45,9 @@ enum Waiting {
 pub struct Dealer {
     realm: Text,
     registry: Registry,
-    /// Invocations in flight to this shard's callees: (callee, INVOCATION id) -> caller.
-    invocations: HashMap<(SessionId, u64), CallerAddr>,
+    /// Invocations in flight to this shard's callees: (callee, INVOCATION id)
+    /// -> caller. Router-made keys: a fast non-keyed hash is safe.
+    invocations: FxHashMap<(SessionId, u64), CallerAddr>,
     pending: Pending<Waiting>,
 }
 
@@ -56,7 +57,7 @@ impl Dealer {
         Dealer {
             realm,
             registry: Registry::default(),
-            invocations: HashMap::new(),
+            invocations: FxHashMap::default(),
             pending: Pending::default(),
         }
     }
