@@ -1,17 +1,21 @@
-//! The sweeper of a shard's deadline wheel: one task that sleeps while the
-//! wheel is empty, otherwise wakes every tick, fires what came due and
-//! re-arms what asks for a follow-up (pings).
+//! The sweeper of a shard's deadline wheel: one task that sleeps until the
+//! earliest deadline (or, while the wheel is empty, until one is added),
+//! fires what came due and re-arms what asks for a follow-up (pings). A
+//! deadline added ahead of the one it sleeps for wakes it early.
 
-use crate::session::deadlines::{ConnDeadline, Wheel, TICK};
+use crate::session::deadlines::{ConnDeadline, Wheel};
 use crate::session::notify::Notify;
-use std::cell::RefCell;
+use futures_lite::future::or;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Instant;
 
 /// A shard's connection deadlines.
 pub struct Deadlines {
     wheel: RefCell<Wheel<ConnDeadline>>,
-    /// Raised when the first entry goes into an empty wheel.
+    /// When the sweeper means to wake next (`None`: when woken).
+    scheduled: Cell<Option<Instant>>,
+    /// Raised when an entry is due before `scheduled`.
     wake: Notify,
 }
 
@@ -19,6 +23,7 @@ impl Default for Deadlines {
     fn default() -> Self {
         Deadlines {
             wheel: RefCell::new(Wheel::new(Instant::now())),
+            scheduled: Cell::new(None),
             wake: Notify::default(),
         }
     }
@@ -27,16 +32,11 @@ impl Default for Deadlines {
 impl Deadlines {
     /// Adds `d`, due at `at`.
     pub fn add(&self, at: Instant, d: ConnDeadline) {
-        let mut wheel = self.wheel.borrow_mut();
-        if wheel.is_empty() {
+        self.wheel.borrow_mut().insert(at, d);
+        if self.scheduled.get().is_none_or(|s| at < s) {
+            self.scheduled.set(Some(at));
             self.wake.notify();
         }
-        wheel.insert(at, d);
-    }
-
-    /// True when the wheel is empty.
-    pub fn is_empty(&self) -> bool {
-        self.wheel.borrow().is_empty()
     }
 
     /// Fires everything due at `now`; returns how many entries fired.
@@ -55,10 +55,15 @@ impl Deadlines {
     pub async fn run_sweeper(self: Rc<Self>) {
         let mut due = Vec::new();
         loop {
-            if self.is_empty() {
-                self.wake.wait().await;
+            let next = self.wheel.borrow().next_due();
+            self.scheduled.set(next);
+            match next {
+                None => self.wake.wait().await,
+                Some(at) => {
+                    let sleep = glommio::timer::sleep(at.saturating_duration_since(Instant::now()));
+                    or(sleep, self.wake.wait()).await;
+                }
             }
-            glommio::timer::sleep(TICK).await;
             self.fire_expired(Instant::now(), &mut due);
         }
     }

@@ -17,8 +17,10 @@ use std::cell::Cell;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
-/// The wheel's resolution: deadlines fire at most this late.
-pub const TICK: Duration = Duration::from_millis(10);
+/// The wheel's resolution: deadlines fire at most this late. Coarse on
+/// purpose: with thousands of connections every tick has something due, and
+/// each wake-up of a shard costs more the more I/O it has outstanding.
+pub const TICK: Duration = Duration::from_millis(50);
 
 /// Slots in the wheel (one round spans `SLOTS * TICK`; later deadlines wait rounds).
 const SLOTS: usize = 1024;
@@ -64,6 +66,18 @@ impl<T> Wheel<T> {
         let tick = self.tick_of(at);
         self.slots[(tick % SLOTS as u64) as usize].push((tick, item));
         self.len += 1;
+    }
+
+    /// A lower bound of the earliest deadline: the start of the first tick
+    /// whose slot holds anything (`None`: the wheel is empty). O(slots).
+    pub fn next_due(&self) -> Option<Instant> {
+        if self.len == 0 {
+            return None;
+        }
+        let ahead = (0..SLOTS as u64)
+            .find(|k| !self.slots[((self.cursor + k) % SLOTS as u64) as usize].is_empty())?;
+        let tick = u32::try_from(self.cursor + ahead).unwrap_or(u32::MAX);
+        Some(self.start + TICK * tick)
     }
 
     /// Moves every item due at or before `now` into `due`.
@@ -197,23 +211,37 @@ mod tests {
     fn items_fire_once_when_due_and_not_before() {
         let t0 = Instant::now();
         let mut w = Wheel::new(t0);
-        w.insert(t0 + ms(25), "a");
-        w.insert(t0 + ms(5), "b");
-        w.insert(t0 + ms(60_000), "late");
+        w.insert(t0 + ms(125), "a");
+        w.insert(t0 + ms(25), "b");
+        w.insert(t0 + ms(300_000), "late");
         let mut due = Vec::new();
-        w.expire(t0 + ms(11), &mut due);
+        w.expire(t0 + ms(55), &mut due);
         assert_eq!(due, ["b"]);
         due.clear();
-        w.expire(t0 + ms(19), &mut due);
+        w.expire(t0 + ms(95), &mut due);
         assert!(due.is_empty());
-        w.expire(t0 + ms(30), &mut due);
+        w.expire(t0 + ms(150), &mut due);
         assert_eq!(due, ["a"]);
         due.clear();
-        w.expire(t0 + ms(59_990), &mut due);
+        w.expire(t0 + ms(299_990), &mut due);
         assert!(due.is_empty(), "a deadline rounds later stays put");
-        w.expire(t0 + ms(70_000), &mut due);
+        w.expire(t0 + ms(300_050), &mut due);
         assert_eq!(due, ["late"]);
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn the_next_due_tick_bounds_the_earliest_deadline() {
+        let t0 = Instant::now();
+        let mut w = Wheel::new(t0);
+        assert_eq!(w.next_due(), None);
+        w.insert(t0 + ms(260), 1);
+        w.insert(t0 + ms(120), 2);
+        assert_eq!(w.next_due(), Some(t0 + ms(150)));
+        let mut due = Vec::new();
+        w.expire(t0 + ms(150), &mut due);
+        assert_eq!(due, [2]);
+        assert_eq!(w.next_due(), Some(t0 + ms(300)));
     }
 
     #[test]
@@ -225,7 +253,7 @@ mod tests {
         w.insert(t0, 1);
         w.expire(t0 + ms(100), &mut due);
         assert!(due.is_empty());
-        w.expire(t0 + ms(110), &mut due);
+        w.expire(t0 + ms(150), &mut due);
         assert_eq!(due, [1]);
     }
 
