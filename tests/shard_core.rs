@@ -76,18 +76,7 @@ fn step(all: &mut [Shard]) {
 }
 
 fn total(all: &[Shard]) -> Footprint {
-    all.iter()
-        .map(Shard::footprint)
-        .fold(Footprint::default(), |a, f| Footprint {
-            sessions: a.sessions + f.sessions,
-            topics: a.topics + f.topics,
-            interest: a.interest + f.interest,
-            procedures: a.procedures + f.procedures,
-            home_subscriptions: a.home_subscriptions + f.home_subscriptions,
-            home_registrations: a.home_registrations + f.home_registrations,
-            invocations: a.invocations + f.invocations,
-            pending: a.pending + f.pending,
-        })
+    all.iter().map(Shard::footprint).sum()
 }
 
 fn register(request: u64, procedure: &str) -> Message {

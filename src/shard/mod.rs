@@ -77,6 +77,22 @@ pub struct Footprint {
     pub pending: usize,
 }
 
+/// The footprint of several shards is the sum of theirs.
+impl std::iter::Sum for Footprint {
+    fn sum<I: Iterator<Item = Footprint>>(iter: I) -> Footprint {
+        iter.fold(Footprint::default(), |a, f| Footprint {
+            sessions: a.sessions + f.sessions,
+            topics: a.topics + f.topics,
+            interest: a.interest + f.interest,
+            procedures: a.procedures + f.procedures,
+            home_subscriptions: a.home_subscriptions + f.home_subscriptions,
+            home_registrations: a.home_registrations + f.home_registrations,
+            invocations: a.invocations + f.invocations,
+            pending: a.pending + f.pending,
+        })
+    }
+}
+
 /// One shard's routing state.
 pub struct Shard {
     pub id: ShardId,
