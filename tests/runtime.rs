@@ -22,14 +22,25 @@ fn on_ports(ws: std::net::SocketAddr, rs: std::net::SocketAddr) -> RouterOptions
     opts
 }
 
-/// True when the kernel holds a TIME_WAIT connection whose local port is `port`.
+/// True once the kernel holds a TIME_WAIT connection whose local port is
+/// `port` (the state change follows the peer's FIN; given up to 2 s).
 fn time_wait_on(port: u16) -> bool {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
-    table.lines().skip(1).any(|line| {
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        let local_port = cols[1].rsplit(':').next().unwrap();
-        u16::from_str_radix(local_port, 16) == Ok(port) && cols[3] == "06"
-    })
+    let in_time_wait = || {
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        table.lines().skip(1).any(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let local_port = cols[1].rsplit(':').next().unwrap();
+            u16::from_str_radix(local_port, 16) == Ok(port) && cols[3] == "06"
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while !in_time_wait() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
 }
 
 #[test]
