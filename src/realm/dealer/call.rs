@@ -73,7 +73,7 @@ impl Dealer {
             return self.call_failed(cx, caller, error, Dict::new(), Payload::empty());
         };
         let request = RequestId(session.next_invocation());
-        self.invocations.insert((callee, request.0), caller);
+        self.invocations.insert(callee, request.0, caller);
         let msg = Message::Invocation {
             request,
             registration,
@@ -91,7 +91,7 @@ impl Dealer {
         request: RequestId,
         payload: Payload,
     ) -> Result<(), Violation> {
-        match self.invocations.remove(&(sid, request.0)) {
+        match self.invocations.remove(sid, request.0) {
             Some(caller) => self.call_result(cx, caller, Dict::new(), payload),
             None => check_late_reply(cx, sid, request, "YIELD")?,
         }
@@ -107,7 +107,7 @@ impl Dealer {
         error: Text,
         payload: Payload,
     ) -> Result<(), Violation> {
-        match self.invocations.remove(&(sid, request.0)) {
+        match self.invocations.remove(sid, request.0) {
             Some(caller) => self.call_failed(cx, caller, error, Dict::new(), payload),
             None => check_late_reply(cx, sid, request, "ERROR")?,
         }
@@ -168,26 +168,17 @@ impl Dealer {
 
     /// Fails every invocation in flight to `callee` with `wamp.error.canceled`.
     pub(super) fn cancel_invocations_of(&mut self, cx: &mut Cx, callee: SessionId) {
-        let keys: Vec<(SessionId, u64)> = self
-            .invocations
-            .keys()
-            .filter(|(s, _)| *s == callee)
-            .copied()
-            .collect();
-        for key in keys {
-            if let Some(caller) = self.invocations.remove(&key) {
-                let args = Payload::args(vec!["callee disconnected from in-flight request".into()]);
-                let error = Text::from(ErrorUri::Canceled);
-                self.call_failed(cx, caller, error, Dict::new(), args);
-            }
+        for caller in self.invocations.remove_callee(callee) {
+            let args = Payload::args(vec!["callee disconnected from in-flight request".into()]);
+            let error = Text::from(ErrorUri::Canceled);
+            self.call_failed(cx, caller, error, Dict::new(), args);
         }
     }
 
     /// Forgets the invocations `caller` (a session of this shard) has in flight.
     pub(super) fn forget_caller(&mut self, cx: &mut Cx, caller: SessionId, called_remote: bool) {
         let me = cx.me;
-        self.invocations
-            .retain(|_, c| !(c.shard == me && c.session == caller));
+        self.invocations.forget_caller(me, caller);
         if called_remote {
             let realm = &self.realm;
             cx.broadcast(|| crate::realm::Envelope::Dealer {

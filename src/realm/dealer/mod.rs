@@ -8,6 +8,7 @@
 //! other shards through `apply`.
 
 mod call;
+mod invocations;
 mod register;
 mod registry;
 
@@ -15,11 +16,9 @@ pub use registry::{Registration, Registry, Route};
 
 use super::cx::Cx;
 use super::envelope::DealerMsg;
-use super::ids::CallerAddr;
 use super::pending::Pending;
 use crate::routing::MatchPolicy;
 use crate::wire::{RegistrationId, RequestId, SessionId, Text};
-use rustc_hash::FxHashMap;
 
 /// What a dealer operation waits for.
 enum Waiting {
@@ -45,9 +44,8 @@ enum Waiting {
 pub struct Dealer {
     realm: Text,
     registry: Registry,
-    /// Invocations in flight to this shard's callees: (callee, INVOCATION id)
-    /// -> caller. Router-made keys: a fast non-keyed hash is safe.
-    invocations: FxHashMap<(SessionId, u64), CallerAddr>,
+    /// Invocations in flight to this shard's callees, with their callers.
+    invocations: invocations::Invocations,
     pending: Pending<Waiting>,
 }
 
@@ -57,7 +55,7 @@ impl Dealer {
         Dealer {
             realm,
             registry: Registry::default(),
-            invocations: FxHashMap::default(),
+            invocations: invocations::Invocations::default(),
             pending: Pending::default(),
         }
     }
@@ -117,9 +115,9 @@ impl Dealer {
                 details,
                 payload,
             } => self.call_failed(cx, caller, error, details, payload),
-            DealerMsg::CallerGone { shard, session } => self
-                .invocations
-                .retain(|_, c| !(c.shard == shard && c.session == session)),
+            DealerMsg::CallerGone { shard, session } => {
+                self.invocations.forget_caller(shard, session)
+            }
         }
     }
 
