@@ -14,7 +14,6 @@ use crate::wire::text::Text;
 use crate::wire::value::{Dict, Value, MAX_DEPTH};
 use bytes::Bytes;
 use std::borrow::Cow;
-use std::ops::{Deref, DerefMut};
 
 const TRUNCATED: DecodeError = DecodeError::Malformed("cbor: truncated");
 const TRAILING: DecodeError = DecodeError::Malformed("cbor: trailing bytes");
@@ -60,29 +59,9 @@ impl CursorError for CborBytes {
 
 /// A read position in a CBOR buffer: the shared `ByteCursor` plus the CBOR
 /// item grammar.
-pub(super) struct Cursor<'a>(ByteCursor<'a, CborBytes>);
-
-impl<'a> Deref for Cursor<'a> {
-    type Target = ByteCursor<'a, CborBytes>;
-    #[inline]
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl DerefMut for Cursor<'_> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
+pub(super) type Cursor<'a> = ByteCursor<'a, CborBytes>;
 
 impl<'a> Cursor<'a> {
-    #[inline]
-    pub(super) fn new(buf: &'a [u8]) -> Self {
-        Cursor(ByteCursor::new(buf))
-    }
-
     /// The argument of an initial byte with additional info `ai`
     /// (`None`: indefinite length).
     fn argument(&mut self, ai: u8) -> Result<Option<u64>, DecodeError> {

@@ -12,7 +12,6 @@ use crate::wire::error::DecodeError;
 use crate::wire::text::Text;
 use crate::wire::value::{Dict, Value, MAX_DEPTH};
 use bytes::Bytes;
-use std::ops::{Deref, DerefMut};
 
 const TRUNCATED: DecodeError = DecodeError::Malformed("msgpack: truncated");
 const TRAILING: DecodeError = DecodeError::Malformed("msgpack: trailing bytes");
@@ -51,29 +50,9 @@ impl CursorError for MsgPackBytes {
 
 /// A read position in a msgpack buffer: the shared `ByteCursor` plus the
 /// msgpack item grammar.
-pub(super) struct Cursor<'a>(ByteCursor<'a, MsgPackBytes>);
-
-impl<'a> Deref for Cursor<'a> {
-    type Target = ByteCursor<'a, MsgPackBytes>;
-    #[inline]
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl DerefMut for Cursor<'_> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
+pub(super) type Cursor<'a> = ByteCursor<'a, MsgPackBytes>;
 
 impl<'a> Cursor<'a> {
-    #[inline]
-    pub(super) fn new(buf: &'a [u8]) -> Self {
-        Cursor(ByteCursor::new(buf))
-    }
-
     /// A 16-bit length.
     #[inline]
     fn len16(&mut self) -> Result<usize, DecodeError> {
