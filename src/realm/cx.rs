@@ -65,16 +65,6 @@ impl Outbox {
         batch.append(&mut self.out[dest]);
         self.out[dest] = batch;
     }
-
-    /// Envelopes waiting, over every destination.
-    pub fn len(&self) -> usize {
-        self.out.iter().map(Vec::len).sum()
-    }
-
-    /// True when nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.out.iter().all(Vec::is_empty)
-    }
 }
 
 /// The context of one role call.
