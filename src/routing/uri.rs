@@ -11,25 +11,7 @@ pub enum UriCheck {
     Strict,
 }
 
-/// How a subscription or registration matches URIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MatchPolicy {
-    Exact,
-    Prefix,
-    Wildcard,
-}
-
-impl MatchPolicy {
-    /// The policy named by an Options `match` value.
-    pub fn from_name(name: &str) -> Option<MatchPolicy> {
-        match name {
-            "exact" => Some(MatchPolicy::Exact),
-            "prefix" => Some(MatchPolicy::Prefix),
-            "wildcard" => Some(MatchPolicy::Wildcard),
-            _ => None,
-        }
-    }
-}
+pub use crate::wire::options::MatchPolicy;
 
 fn component_ok(c: &str, check: UriCheck) -> bool {
     match check {
@@ -109,5 +91,17 @@ mod tests {
     fn wamp_namespace_is_reserved() {
         assert!(is_reserved("wamp.session.on_join"));
         assert!(!is_reserved("wampy.topic"));
+    }
+
+    #[test]
+    fn every_uri_the_router_sends_is_a_valid_strict_uri() {
+        use crate::wire::{CloseReason, ErrorUri};
+        let errors = ErrorUri::ALL.iter().map(|u| u.uri());
+        for uri in errors.chain(CloseReason::ALL.iter().map(|u| u.uri())) {
+            assert!(
+                is_valid_uri(uri, MatchPolicy::Exact, UriCheck::Strict),
+                "{uri}"
+            );
+        }
     }
 }

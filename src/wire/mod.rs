@@ -22,8 +22,8 @@ pub use error::DecodeError;
 pub use id::{PublicationId, RegistrationId, RequestId, SessionId, SubscriptionId};
 pub use message::Message;
 pub use options::{
-    CallOptions, CancelMode, CancelOptions, InterruptOptions, InvokePolicy, OptionError,
-    PublishOptions, Recipients, RegisterOptions, SubscribeOptions, YieldOptions,
+    CallOptions, CancelMode, CancelOptions, InterruptOptions, InvokePolicy, MatchPolicy,
+    OptionError, PublishOptions, Recipients, RegisterOptions, SubscribeOptions, YieldOptions,
 };
 pub use payload::{Elem, Payload};
 pub use text::Text;

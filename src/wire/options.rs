@@ -20,7 +20,6 @@ mod tests;
 
 use super::text::Text;
 use super::value::{Dict, Value};
-use crate::routing::MatchPolicy;
 
 /// A known option holding a value of the wrong type or an undefined value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +34,27 @@ pub struct OptionError {
 impl OptionError {
     fn new(key: &'static str, expected: &'static str) -> Self {
         OptionError { key, expected }
+    }
+}
+
+/// `SUBSCRIBE/REGISTER.Options.match`: how a subscription or registration
+/// matches URIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MatchPolicy {
+    Exact,
+    Prefix,
+    Wildcard,
+}
+
+impl MatchPolicy {
+    /// The policy named by an Options `match` value.
+    pub fn from_name(name: &str) -> Option<MatchPolicy> {
+        match name {
+            "exact" => Some(MatchPolicy::Exact),
+            "prefix" => Some(MatchPolicy::Prefix),
+            "wildcard" => Some(MatchPolicy::Wildcard),
+            _ => None,
+        }
     }
 }
 
