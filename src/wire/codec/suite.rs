@@ -445,8 +445,10 @@ fn empty_options_do_not_allocate<F: Fixture>() {
     }
 }
 
-fn messages_round_trip<F: Fixture>() {
-    let event = Message::Event {
+/// An EVENT with binary, negative and float payload values (shared with the
+/// format files, which check its exact bytes).
+pub(super) fn sample_event() -> Message {
+    Message::Event {
         subscription: SubscriptionId(1),
         publication: PublicationId(2),
         details: Dict::new().with("topic", "a.b"),
@@ -457,16 +459,25 @@ fn messages_round_trip<F: Fixture>() {
             ]),
             Some(Dict::new().with("k", Value::Float(1.25))),
         ),
-    };
-    let bytes = encode_to_bytes(F::SERIALIZER, &event);
-    assert_eq!(decode(F::SERIALIZER, bytes).unwrap(), event);
-    // ArgumentsKw alone: an empty Arguments list is written before it.
-    let publish = Message::Publish {
+    }
+}
+
+/// A PUBLISH with ArgumentsKw and no Arguments.
+pub(super) fn sample_publish_kwargs_only() -> Message {
+    Message::Publish {
         request: RequestId(7),
         options: Dict::new(),
         topic: Text::from("t"),
         payload: Payload::from_values(None, Some(Dict::new())),
-    };
+    }
+}
+
+fn messages_round_trip<F: Fixture>() {
+    let event = sample_event();
+    let bytes = encode_to_bytes(F::SERIALIZER, &event);
+    assert_eq!(decode(F::SERIALIZER, bytes).unwrap(), event);
+    // ArgumentsKw alone: an empty Arguments list is written before it.
+    let publish = sample_publish_kwargs_only();
     let bytes = encode_to_bytes(F::SERIALIZER, &publish);
     let Message::Publish { payload, .. } = decode(F::SERIALIZER, bytes).unwrap() else {
         panic!("not a PUBLISH")

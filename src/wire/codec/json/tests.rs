@@ -4,14 +4,11 @@
 //! every serializer shares are in `codec::suite`.
 
 use super::Json;
-use crate::wire::codec::suite::Fixture;
+use crate::wire::codec::suite::{sample_event, sample_publish_kwargs_only, Fixture};
 use crate::wire::codec::{decode, encode_to_bytes, Format, Kind, Serializer};
 use crate::wire::error::DecodeError;
-use crate::wire::message::Message;
-use crate::wire::payload::Payload;
 use crate::wire::text::Text;
 use crate::wire::value::{Dict, Value, MAX_DEPTH};
-use crate::wire::{PublicationId, RequestId, SubscriptionId};
 use bytes::{Bytes, BytesMut};
 
 fn elements(frame: &str) -> Result<Vec<&str>, DecodeError> {
@@ -389,30 +386,12 @@ fn byte_mutations_never_panic() {
 
 #[test]
 fn messages_encode_to_compact_bytes() {
-    let msg = Message::Event {
-        subscription: SubscriptionId(1),
-        publication: PublicationId(2),
-        details: Dict::new().with("topic", "a.b"),
-        payload: Payload::from_values(
-            Some(vec![
-                Value::Bytes(Bytes::from_static(b"xyz")),
-                Value::Int(-3),
-            ]),
-            Some(Dict::new().with("k", Value::Float(1.25))),
-        ),
-    };
-    let bytes = encode_to_bytes(Serializer::Json, &msg);
+    let bytes = encode_to_bytes(Serializer::Json, &sample_event());
     assert_eq!(
         &bytes[..],
         br#"[36,1,2,{"topic":"a.b"},["\u0000eHl6",-3],{"k":1.25}]"#
     );
-    let publish = Message::Publish {
-        request: RequestId(7),
-        options: Dict::new(),
-        topic: Text::from("t"),
-        payload: Payload::from_values(None, Some(Dict::new())),
-    };
-    let bytes = encode_to_bytes(Serializer::Json, &publish);
+    let bytes = encode_to_bytes(Serializer::Json, &sample_publish_kwargs_only());
     assert_eq!(&bytes[..], br#"[16,7,{},"t",[],{}]"#);
 }
 
