@@ -77,8 +77,8 @@ fn a_panicking_shard_stops_the_router_and_is_reported_with_its_id() {
 fn a_realm_closed_to_anonymous_refuses_anonymous_hellos() {
     let mut opts = RouterOptions::local(2);
     opts.settings.realms.push(RealmSettings {
-        name: "com.closed".into(),
         anonymous: false,
+        ..RealmSettings::open("com.closed")
     });
     let router = Router::start_with(opts);
     for kind in [Kind::WebSocket, Kind::RawSocket] {

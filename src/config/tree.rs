@@ -276,6 +276,15 @@ pub struct RealmConfig {
     /// Whether anonymous sessions may join.
     #[serde(default = "anonymous_default")]
     pub anonymous: bool,
+    /// Disclose every caller to its callees (INVOCATION.Details.caller...).
+    #[serde(default)]
+    pub disclose_caller: bool,
+    /// The timeout, in milliseconds, of a CALL that sets none (0: none).
+    #[serde(default)]
+    pub call_timeout_default_ms: u64,
+    /// The longest timeout, in milliseconds, a CALL gets (0: no limit).
+    #[serde(default)]
+    pub call_timeout_max_ms: u64,
 }
 
 impl RealmConfig {
@@ -284,6 +293,9 @@ impl RealmConfig {
         Self {
             name: name.into(),
             anonymous: anonymous_default(),
+            disclose_caller: false,
+            call_timeout_default_ms: 0,
+            call_timeout_max_ms: 0,
         }
     }
 }

@@ -13,6 +13,9 @@ use super::tree::{
 
 /// Most shards a router may be configured with.
 pub const MAX_SHARDS: usize = crate::realm::ids::MAX_SHARDS;
+
+/// The longest call timeout a realm may configure: one day, in milliseconds.
+pub const MAX_CALL_TIMEOUT_MS: u64 = 86_400_000;
 /// Longest accepted timeout or interval: one hour.
 const MAX_MS: u64 = 3_600_000;
 /// Bounds of a session's outbound byte budget: 4 KiB ..= 1 GiB.
@@ -195,6 +198,27 @@ fn check_realms(r: &RealmsConfig, out: &mut Vec<Problem>) {
             out.push(Problem::invalid(
                 key,
                 format!("duplicate of realms.realm[{first}].name {:?}", realm.name),
+            ));
+        }
+        let max = realm.call_timeout_max_ms;
+        for (name, ms) in [
+            ("call_timeout_default_ms", realm.call_timeout_default_ms),
+            ("call_timeout_max_ms", max),
+        ] {
+            if ms > MAX_CALL_TIMEOUT_MS {
+                out.push(Problem::invalid(
+                    format!("realms.realm[{i}].{name}"),
+                    format!("{ms} is over the limit of {MAX_CALL_TIMEOUT_MS} (one day)"),
+                ));
+            }
+        }
+        if max > 0 && realm.call_timeout_default_ms > max {
+            out.push(Problem::invalid(
+                format!("realms.realm[{i}].call_timeout_default_ms"),
+                format!(
+                    "{} is above realms.realm[{i}].call_timeout_max_ms ({max})",
+                    realm.call_timeout_default_ms
+                ),
             ));
         }
     }

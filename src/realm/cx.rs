@@ -6,6 +6,7 @@
 
 use super::envelope::Envelope;
 use super::ids::{IdAlloc, ShardId};
+use super::timers::CallTimers;
 use crate::routing::{home_shard, MatchPolicy, UriCheck};
 use crate::session::notify::Notify;
 use crate::session::outbound::{FrameKind, Pushed};
@@ -23,6 +24,8 @@ pub struct Stats {
     pub slow_consumer_disconnects: u64,
     pub calls: u64,
     pub protocol_violations: u64,
+    /// RESULTs and INVOCATIONs not sent: too large for the receiver's transport.
+    pub oversized_replies: u64,
 }
 
 /// Envelopes produced on this shard, per destination, waiting to be sent.
@@ -67,6 +70,23 @@ impl Outbox {
     }
 }
 
+/// A message too large for its receiver's transport (it was not sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge {
+    pub len: usize,
+    pub max: usize,
+}
+
+impl TooLarge {
+    /// Says what did not fit whom, e.g. "RESULT of 2000 bytes exceeds the caller's limit of 1024".
+    pub fn describe(&self, what: &str, whom: &str) -> String {
+        format!(
+            "{what} of {} bytes exceeds the {whom}'s limit of {}",
+            self.len, self.max
+        )
+    }
+}
+
 /// The context of one role call.
 pub struct Cx<'a> {
     pub me: ShardId,
@@ -76,6 +96,7 @@ pub struct Cx<'a> {
     pub ids: &'a mut IdAlloc,
     pub stats: &'a mut Stats,
     pub sessions: &'a mut Sessions,
+    pub timers: &'a mut CallTimers,
 }
 
 impl Cx<'_> {
@@ -107,6 +128,28 @@ impl Cx<'_> {
         if s.outbound.push(out.freeze(), FrameKind::Reply) == Pushed::Overflow {
             self.stats.slow_consumer_disconnects += 1;
         }
+    }
+
+    /// `reply`, unless the encoded message exceeds the largest message the
+    /// session's transport accepts (then nothing is sent).
+    pub fn reply_limited(&mut self, sid: SessionId, msg: &Message) -> Result<(), TooLarge> {
+        let Some(s) = self.sessions.get(&sid) else {
+            return Ok(());
+        };
+        let mut out = BytesMut::with_capacity(32);
+        encode(s.serializer, msg, &mut out);
+        let max = s.outbound.max_message();
+        if out.len() > max {
+            self.stats.oversized_replies += 1;
+            return Err(TooLarge {
+                len: out.len(),
+                max,
+            });
+        }
+        if s.outbound.push(out.freeze(), FrameKind::Reply) == Pushed::Overflow {
+            self.stats.slow_consumer_disconnects += 1;
+        }
+        Ok(())
     }
 
     /// Sends `[ERROR, request_type, request, {}, error]` to `sid`.

@@ -4,8 +4,10 @@
 //! (events, invocations, results) and control (interest, registrations,
 //! acks) share one FIFO channel per shard pair, so per-source ordering holds.
 
+use super::dealer::CalleeEntry;
 use super::ids::{CalleeAddr, CallerAddr, OpId, ShardId};
 use crate::routing::MatchPolicy;
+use crate::wire::options::{CancelMode, InvokePolicy};
 use crate::wire::{
     Dict, ErrorUri, Payload, PublicationId, RegistrationId, SessionId, SubscriptionId, Text,
 };
@@ -56,17 +58,19 @@ pub enum BrokerMsg {
 /// Envelopes a dealer receives.
 #[derive(Debug)]
 pub enum DealerMsg {
-    /// The home shard's verdict on `HomeMsg::RegistrationAcquire`: the ID, or an error URI.
+    /// The home shard's verdict on `HomeMsg::RegistrationAcquire`: the ID
+    /// and the callee's router-wide registration order, or an error URI.
     RegistrationAcquired {
         op: OpId,
-        result: Result<RegistrationId, ErrorUri>,
+        result: Result<(RegistrationId, u64), ErrorUri>,
     },
     /// Add `callee` to this shard's replica of the registration. Acked.
     ReplicaAdd {
         procedure: Text,
         policy: MatchPolicy,
         registration: RegistrationId,
-        callee: CalleeAddr,
+        invoke: InvokePolicy,
+        callee: CalleeEntry,
         from: ShardId,
         op: OpId,
     },
@@ -77,29 +81,42 @@ pub enum DealerMsg {
         registration: RegistrationId,
         callee: CalleeAddr,
     },
-    /// Invoke `callee` (which lives on this shard) for `caller`.
+    /// Invoke `callee` (which lives on this shard) for `caller`; `progress`:
+    /// the first chunk of a progressive invocation.
     Invoke {
         registration: RegistrationId,
         callee: SessionId,
         caller: CallerAddr,
         details: Dict,
         payload: Payload,
+        progress: bool,
     },
-    /// A callee's YIELD, for the caller (on this shard).
+    /// The next chunk of `caller`'s progressive invocation (`progress`: more follow).
+    InvokeMore {
+        caller: CallerAddr,
+        progress: bool,
+        payload: Payload,
+    },
+    /// A callee's YIELD, for the caller (on this shard); `progress`: more follow.
     Yielded {
         caller: CallerAddr,
         details: Dict,
         payload: Payload,
+        progress: bool,
     },
     /// A failed call, for the caller (on this shard).
     CallFailed {
         caller: CallerAddr,
         error: Text,
-        details: Dict,
         payload: Payload,
     },
-    /// The caller session left: forget its pending invocations on this shard.
-    CallerGone { shard: ShardId, session: SessionId },
+    /// The call of `caller` was canceled (`mode`) or ended (`killnowait`):
+    /// forget or interrupt its invocation (its callee lives on this shard).
+    Interrupt {
+        caller: CallerAddr,
+        mode: CancelMode,
+        reason: ErrorUri,
+    },
 }
 
 /// Envelopes the home tables receive: router-wide IDs and arbitration.
@@ -120,11 +137,13 @@ pub enum HomeMsg {
         policy: MatchPolicy,
         from: ShardId,
     },
-    /// Register `callee` for (realm, procedure, policy), or refuse.
+    /// Register `callee` for (realm, procedure, policy) under invocation
+    /// policy `invoke`, or refuse.
     RegistrationAcquire {
         realm: Text,
         procedure: Text,
         policy: MatchPolicy,
+        invoke: InvokePolicy,
         callee: CalleeAddr,
         op: OpId,
     },

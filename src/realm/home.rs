@@ -8,6 +8,7 @@ use super::cx::Cx;
 use super::envelope::{BrokerMsg, DealerMsg, Envelope, HomeMsg};
 use super::ids::{CalleeAddr, ShardId, ShardSet};
 use crate::routing::MatchPolicy;
+use crate::wire::options::InvokePolicy;
 use crate::wire::{ErrorUri, RegistrationId, SubscriptionId, Text};
 use std::collections::HashMap;
 
@@ -15,7 +16,11 @@ type Key = (Text, Text, MatchPolicy);
 
 struct HomeRegistration {
     id: RegistrationId,
+    invoke: InvokePolicy,
+    /// The callees in registration order.
     callees: Vec<CalleeAddr>,
+    /// The order number of the next callee.
+    next_seq: u64,
 }
 
 /// The home-shard tables.
@@ -52,12 +57,13 @@ impl Home {
                 realm,
                 procedure,
                 policy,
+                invoke,
                 callee,
                 op,
             } => {
                 let ids = &mut *cx.ids;
                 let key = (realm.clone(), procedure, policy);
-                let result = self.acquire_registration(key, callee, || ids.registration());
+                let result = self.acquire_registration(key, invoke, callee, || ids.registration());
                 let msg = DealerMsg::RegistrationAcquired { op, result };
                 cx.send(callee.shard, Envelope::Dealer { realm, msg });
             }
@@ -95,25 +101,39 @@ impl Home {
         }
     }
 
-    /// Registers `callee` (single invocation policy): a second REGISTER is refused.
+    /// Registers `callee` with invocation policy `invoke`: the ID and the
+    /// callee's order number. A `single` registration refuses every other
+    /// REGISTER; a shared one refuses a different policy and a callee
+    /// registering twice.
     fn acquire_registration(
         &mut self,
         key: (Text, Text, MatchPolicy),
+        invoke: InvokePolicy,
         callee: CalleeAddr,
         alloc: impl FnOnce() -> u64,
-    ) -> Result<RegistrationId, ErrorUri> {
-        if self.registrations.contains_key(&key) {
-            return Err(ErrorUri::ProcedureAlreadyExists);
+    ) -> Result<(RegistrationId, u64), ErrorUri> {
+        if let Some(reg) = self.registrations.get_mut(&key) {
+            let joins = invoke != InvokePolicy::Single
+                && reg.invoke == invoke
+                && !reg.callees.contains(&callee);
+            if !joins {
+                return Err(ErrorUri::ProcedureAlreadyExists);
+            }
+            reg.callees.push(callee);
+            reg.next_seq += 1;
+            return Ok((reg.id, reg.next_seq));
         }
         let id = RegistrationId(alloc());
         self.registrations.insert(
             key,
             HomeRegistration {
                 id,
+                invoke,
                 callees: vec![callee],
+                next_seq: 1,
             },
         );
-        Ok(id)
+        Ok((id, 1))
     }
 
     /// `callee` no longer holds the registration; it is freed with its last callee.
@@ -173,16 +193,47 @@ mod tests {
             shard: 1,
             session: SessionId(2),
         };
+        let single = InvokePolicy::Single;
         assert_eq!(
-            h.acquire_registration(key("p"), c1, || 5),
-            Ok(RegistrationId(5))
+            h.acquire_registration(key("p"), single, c1, || 5),
+            Ok((RegistrationId(5), 1))
         );
-        assert!(h.acquire_registration(key("p"), c2, || 6).is_err());
-        assert!(h.acquire_registration(key("p"), c1, || 6).is_err());
+        assert!(h.acquire_registration(key("p"), single, c2, || 6).is_err());
+        assert!(h.acquire_registration(key("p"), single, c1, || 6).is_err());
+        let rr = InvokePolicy::RoundRobin;
+        assert!(h.acquire_registration(key("p"), rr, c2, || 6).is_err());
         h.release_registration(&key("p"), c1);
         assert_eq!(
-            h.acquire_registration(key("p"), c2, || 7),
-            Ok(RegistrationId(7))
+            h.acquire_registration(key("p"), single, c2, || 7),
+            Ok((RegistrationId(7), 1))
+        );
+    }
+
+    #[test]
+    fn shared_registrations_take_callees_of_the_same_policy_in_order() {
+        let mut h = Home::default();
+        let c = |s| CalleeAddr {
+            shard: 0,
+            session: SessionId(s),
+        };
+        let rr = InvokePolicy::RoundRobin;
+        assert_eq!(
+            h.acquire_registration(key("p"), rr, c(1), || 5),
+            Ok((RegistrationId(5), 1))
+        );
+        assert_eq!(
+            h.acquire_registration(key("p"), rr, c(2), || 6),
+            Ok((RegistrationId(5), 2))
+        );
+        assert!(h.acquire_registration(key("p"), rr, c(2), || 6).is_err());
+        let random = InvokePolicy::Random;
+        assert!(h
+            .acquire_registration(key("p"), random, c(3), || 6)
+            .is_err());
+        h.release_registration(&key("p"), c(1));
+        assert_eq!(
+            h.acquire_registration(key("p"), rr, c(1), || 6),
+            Ok((RegistrationId(5), 3))
         );
     }
 }

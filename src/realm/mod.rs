@@ -12,10 +12,11 @@ pub mod envelope;
 pub mod home;
 pub mod ids;
 mod pending;
+pub mod timers;
 
 pub use broker::Broker;
 pub use cx::{Cx, Outbox, Stats};
-pub use dealer::Dealer;
+pub use dealer::{Dealer, RpcPolicy};
 pub use envelope::Envelope;
 pub use home::Home;
 
@@ -31,10 +32,10 @@ pub struct Realm {
 
 impl Realm {
     /// The roles of realm `name`.
-    pub fn new(name: Text, anonymous: bool) -> Self {
+    pub fn new(name: Text, anonymous: bool, rpc: RpcPolicy) -> Self {
         Realm {
             broker: Broker::new(name.clone()),
-            dealer: Dealer::new(name),
+            dealer: Dealer::new(name, rpc),
             anonymous,
         }
     }

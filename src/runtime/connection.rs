@@ -88,6 +88,7 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
     };
     span.record("transport", tracing::field::debug(hs.kind));
     span.record("serializer", hs.serializer.name());
+    outbound.set_max_message(writer.peer_max_message_size());
     let writer = run_writer(writer, outbound.clone(), hs.serializer, span.clone());
     let writer_task = glommio::spawn_local(writer);
     if let Some(l) = ctx.liveness {

@@ -1,10 +1,12 @@
 //! The sweeper of a shard's deadline wheel: one task that sleeps until the
 //! earliest deadline (or, while the wheel is empty, until one is added),
 //! fires what came due and re-arms what asks for a follow-up (pings). A
-//! deadline added ahead of the one it sleeps for wakes it early.
+//! deadline added ahead of the one it sleeps for wakes it early. The
+//! shard's call timeouts have a task of their own (`run_call_timers`).
 
 use crate::session::deadlines::{ConnDeadline, Wheel};
 use crate::session::notify::Notify;
+use crate::shard::Shard;
 use futures_lite::future::or;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -66,5 +68,23 @@ impl Deadlines {
             }
             self.fire_expired(Instant::now(), &mut due);
         }
+    }
+}
+
+/// Fires the shard's call timeouts as they come due, forever: sleeps until
+/// the earliest one (or, with none armed, until one is), woken early when
+/// a call arms a timeout ahead of the planned wake-up.
+pub async fn run_call_timers(shard: Rc<RefCell<Shard>>) {
+    let wake = shard.borrow().timers_notifier();
+    loop {
+        let next = shard.borrow_mut().plan_timer_wakeup();
+        match next {
+            None => wake.wait().await,
+            Some(at) => {
+                let sleep = glommio::timer::sleep(at.saturating_duration_since(Instant::now()));
+                or(sleep, wake.wait()).await;
+            }
+        }
+        shard.borrow_mut().fire_call_timers(Instant::now());
     }
 }

@@ -3,7 +3,7 @@
 //! wait (up to the grace period) for the connections to close.
 
 use super::connection::{run_connection, ConnectionContext};
-use super::deadlines::Deadlines;
+use super::deadlines::{run_call_timers, Deadlines};
 use super::mesh::{self, MeshEnds};
 use super::RouterOptions;
 use crate::session::deadlines::Liveness;
@@ -54,6 +54,7 @@ pub async fn run_shard(start: ShardStart) {
     let live = Rc::new(Cell::new(0usize));
     let deadlines = Rc::new(Deadlines::default());
     glommio::spawn_local(deadlines.clone().run_sweeper()).detach();
+    glommio::spawn_local(run_call_timers(shard.clone())).detach();
     let liveness = opts.ping_interval.map(|every| Liveness {
         every,
         timeout: opts.ping_timeout,

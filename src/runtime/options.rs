@@ -56,11 +56,22 @@ impl RouterOptions {
                     .map(|r| RealmSettings {
                         name: r.name.clone(),
                         anonymous: r.anonymous,
+                        rpc: rpc_policy(r),
                     })
                     .collect(),
                 auto_create_realms: c.realms.auto_create,
                 strict_request_ids: c.session.strict_request_ids,
             },
         }
+    }
+}
+
+/// The RPC policy of a configured realm (0 ms: not set).
+fn rpc_policy(r: &crate::config::RealmConfig) -> crate::realm::RpcPolicy {
+    let ms = |v: u64| (v > 0).then(|| std::time::Duration::from_millis(v));
+    crate::realm::RpcPolicy {
+        disclose_caller: r.disclose_caller,
+        default_timeout: ms(r.call_timeout_default_ms),
+        max_timeout: ms(r.call_timeout_max_ms),
     }
 }

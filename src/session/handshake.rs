@@ -7,6 +7,7 @@
 //! carry out. It does no I/O and knows nothing of shards: the shard opens the
 //! session when the step is `Accept`.
 
+use super::features::PeerFeatures;
 use super::Identity;
 use crate::routing::{is_valid_uri, MatchPolicy, UriCheck};
 use crate::wire::{Dict, ErrorUri, Message, Text, Value};
@@ -78,7 +79,11 @@ pub enum Step {
     /// Send this message (a CHALLENGE) and keep reading.
     Send(Message),
     /// Open the session for `identity` in `realm` and send WELCOME.
-    Accept { realm: Text, identity: Identity },
+    Accept {
+        realm: Text,
+        identity: Identity,
+        features: PeerFeatures,
+    },
     /// Send this ABORT and close.
     Abort(Message),
     /// Nothing to send: an authenticator answers later.
@@ -99,12 +104,15 @@ enum State {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Handshake {
     state: State,
+    /// What the HELLO announced.
+    features: PeerFeatures,
 }
 
 impl Default for Handshake {
     fn default() -> Self {
         Handshake {
             state: State::AwaitHello,
+            features: PeerFeatures::NONE,
         }
     }
 }
@@ -184,13 +192,18 @@ impl Handshake {
                 no_method_message(&realm, methods),
             ));
         };
+        self.features = PeerFeatures::from_hello(details);
         let verdict = auth.hello(&realm, method, details);
         self.verdict(realm, method, verdict)
     }
 
     fn verdict(&mut self, realm: Text, method: &'static str, verdict: Verdict) -> Step {
         match verdict {
-            Verdict::Welcome(identity) => Step::Accept { realm, identity },
+            Verdict::Welcome(identity) => Step::Accept {
+                realm,
+                identity,
+                features: self.features,
+            },
             Verdict::Challenge { authmethod, extra } => {
                 self.state = State::AwaitAuthenticate { realm, method };
                 Step::Send(Message::Challenge {

@@ -5,12 +5,14 @@
 //! broken protocol (`Violation`) are defined here too.
 
 pub mod deadlines;
+pub mod features;
 pub mod handshake;
 pub mod notify;
 pub mod outbound;
 
 use crate::routing::MatchPolicy;
 use crate::wire::{RegistrationId, Serializer, SessionId, SubscriptionId, Text};
+use features::PeerFeatures;
 use outbound::Outbound;
 use std::rc::Rc;
 
@@ -30,14 +32,14 @@ pub struct Session {
     pub serializer: Serializer,
     pub outbound: Rc<Outbound>,
     pub identity: Identity,
+    /// The Advanced Profile features the client announced.
+    pub features: PeerFeatures,
     /// Subscriptions held (ID, pattern, policy), for UNSUBSCRIBE and cleanup.
     pub subscriptions: Vec<(SubscriptionId, Text, MatchPolicy)>,
     /// Registrations held (ID, pattern, policy), for UNREGISTER and cleanup.
     pub registrations: Vec<(RegistrationId, Text, MatchPolicy)>,
     /// The last INVOCATION request ID sent to this session (as callee).
     pub last_invocation: u64,
-    /// True once this session called a callee on another shard.
-    pub called_remote: bool,
     /// The last request ID this client used (for strict sequence checking).
     pub last_request: u64,
 }
@@ -57,10 +59,10 @@ impl Session {
             serializer,
             outbound,
             identity,
+            features: PeerFeatures::NONE,
             subscriptions: Vec::new(),
             registrations: Vec::new(),
             last_invocation: 0,
-            called_remote: false,
             last_request: 0,
         }
     }

@@ -8,7 +8,7 @@
 //! is ever lost silently.
 
 use bytes::Bytes;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::task::{Context, Poll, Waker};
@@ -80,6 +80,8 @@ pub struct Outbound {
     inner: RefCell<Inner>,
     budget: usize,
     policy: SlowConsumer,
+    /// The largest message the peer accepts (its transport's limit).
+    max_message: Cell<usize>,
 }
 
 impl Outbound {
@@ -95,7 +97,18 @@ impl Outbound {
             }),
             budget,
             policy,
+            max_message: Cell::new(usize::MAX),
         }
+    }
+
+    /// Sets the largest message the peer accepts (once its transport is known).
+    pub fn set_max_message(&self, max: usize) {
+        self.max_message.set(max);
+    }
+
+    /// The largest message the peer accepts.
+    pub fn max_message(&self) -> usize {
+        self.max_message.get()
     }
 
     /// Queues one encoded message.

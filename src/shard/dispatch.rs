@@ -110,8 +110,8 @@ impl Shard {
                 procedure,
                 payload,
             } => {
-                CallOptions::parse(&options).map_err(bad_option)?;
-                dealer.handle_call(cx, sid, request, procedure, payload);
+                let options = CallOptions::parse(&options).map_err(bad_option)?;
+                dealer.handle_call(cx, sid, request, &options, procedure, payload)?;
             }
             Message::Register {
                 request,
@@ -131,8 +131,8 @@ impl Shard {
                 options,
                 payload,
             } => {
-                YieldOptions::parse(&options).map_err(bad_option)?;
-                dealer.handle_yield(cx, sid, request, payload)?;
+                let options = YieldOptions::parse(&options).map_err(bad_option)?;
+                dealer.handle_yield(cx, sid, request, options.progress, payload)?;
             }
             Message::Error {
                 request_type: code::INVOCATION,
@@ -146,9 +146,9 @@ impl Shard {
                     "ERROR with REQUEST.Type {request_type} from a client"
                 )))
             }
-            // Call canceling is not announced; a well-formed CANCEL is ignored.
-            Message::Cancel { options, .. } => {
-                CancelOptions::parse(&options).map_err(bad_option)?;
+            Message::Cancel { request, options } => {
+                let options = CancelOptions::parse(&options).map_err(bad_option)?;
+                dealer.handle_cancel(cx, sid, request, &options);
             }
             other => {
                 return Err(Violation::new(format!(

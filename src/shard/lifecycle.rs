@@ -4,7 +4,8 @@
 //! registrations router-wide, calls in flight).
 
 use super::Shard;
-use crate::realm::Realm;
+use crate::realm::{Realm, RpcPolicy};
+use crate::session::features::PeerFeatures;
 use crate::session::handshake::{Authenticator, Handshake, Refused, Step, Verdict};
 use crate::session::outbound::Outbound;
 use crate::session::{Identity, Session};
@@ -32,6 +33,13 @@ pub enum HandshakeOutcome {
     Wait,
     /// The client aborted: close.
     Closed,
+}
+
+/// Who an accepted HELLO came from.
+struct Peer {
+    identity: Identity,
+    features: PeerFeatures,
+    serializer: Serializer,
 }
 
 /// The methods of a realm that admits anonymous sessions, and of one that does not.
@@ -80,7 +88,15 @@ fn welcome_roles() -> Dict {
     );
     let dealer = Dict::new().with(
         "features",
-        Dict::new().with("pattern_based_registration", true),
+        Dict::new()
+            .with("pattern_based_registration", true)
+            .with("progressive_call_results", true)
+            .with("progressive_call_invocations", true)
+            .with("call_timeout", true)
+            .with("call_canceling", true)
+            .with("caller_identification", true)
+            .with("shared_registration", true)
+            .with("call_reroute", true),
     );
     Dict::new().with("broker", broker).with("dealer", dealer)
 }
@@ -100,8 +116,17 @@ impl Shard {
             auto_create: self.settings.auto_create_realms,
         };
         match hs.on_message(msg, &mut dir) {
-            Step::Accept { realm, identity } => {
-                let opened = self.open(realm, identity, serializer, outbound, max_sessions);
+            Step::Accept {
+                realm,
+                identity,
+                features,
+            } => {
+                let peer = Peer {
+                    identity,
+                    features,
+                    serializer,
+                };
+                let opened = self.open(realm, peer, outbound, max_sessions);
                 match opened {
                     Ok(o) => HandshakeOutcome::Welcomed(o),
                     Err(r) => HandshakeOutcome::Abort(r.to_abort()),
@@ -142,11 +167,15 @@ impl Shard {
     fn open(
         &mut self,
         realm: Text,
-        mut identity: Identity,
-        serializer: Serializer,
+        peer: Peer,
         outbound: &Rc<Outbound>,
         max_sessions: usize,
     ) -> Result<Opened, Refused> {
+        let Peer {
+            mut identity,
+            features,
+            serializer,
+        } = peer;
         if self.sessions.len() >= max_sessions {
             return Err(Refused::new(
                 ErrorUri::MaxSessionsReached,
@@ -160,8 +189,10 @@ impl Shard {
             }
         };
         if !self.realms.contains_key(&realm) {
-            self.realms
-                .insert(realm.clone(), Realm::new(realm.clone(), true));
+            self.realms.insert(
+                realm.clone(),
+                Realm::new(realm.clone(), true, RpcPolicy::default()),
+            );
         }
         if identity.authid.as_str().is_empty() {
             identity.authid = Text::from(format!("anonymous-{id}"));
@@ -174,7 +205,8 @@ impl Shard {
             .with("authmethod", identity.authmethod.clone())
             .with("authprovider", identity.authprovider.clone())
             .with("agent", concat!("switchyard-", env!("CARGO_PKG_VERSION")));
-        let session = Session::new(id, realm, serializer, outbound.clone(), identity);
+        let mut session = Session::new(id, realm, serializer, outbound.clone(), identity);
+        session.features = features;
         self.sessions.insert(id, session);
         self.stats.sessions_opened += 1;
         let welcome = Message::Welcome {

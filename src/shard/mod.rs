@@ -16,13 +16,16 @@ pub use lifecycle::{HandshakeOutcome, Opened};
 pub use pump::pump;
 
 use crate::realm::ids::{IdAlloc, ShardId};
-use crate::realm::{Cx, Envelope, Home, Outbox, Realm, Stats};
+use crate::realm::timers::CallTimers;
+use crate::realm::{Cx, Envelope, Home, Outbox, Realm, RpcPolicy, Stats};
 use crate::routing::UriCheck;
+use crate::session::notify::Notify;
 use crate::session::outbound::Outbound;
 use crate::session::Sessions;
 use crate::wire::{Serializer, SessionId, Text};
 use rustc_hash::FxHashMap;
 use std::rc::Rc;
+use std::time::Instant;
 
 /// A realm the router serves from the start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +33,8 @@ pub struct RealmSettings {
     pub name: String,
     /// Whether anonymous sessions may join.
     pub anonymous: bool,
+    /// Caller disclosure and call timeouts.
+    pub rpc: RpcPolicy,
 }
 
 impl RealmSettings {
@@ -38,6 +43,7 @@ impl RealmSettings {
         RealmSettings {
             name: name.into(),
             anonymous: true,
+            rpc: RpcPolicy::default(),
         }
     }
 }
@@ -74,6 +80,7 @@ pub struct Footprint {
     pub home_subscriptions: usize,
     pub home_registrations: usize,
     pub invocations: usize,
+    pub calls: usize,
     pub pending: usize,
 }
 
@@ -88,6 +95,7 @@ impl std::iter::Sum for Footprint {
             home_subscriptions: a.home_subscriptions + f.home_subscriptions,
             home_registrations: a.home_registrations + f.home_registrations,
             invocations: a.invocations + f.invocations,
+            calls: a.calls + f.calls,
             pending: a.pending + f.pending,
         })
     }
@@ -104,6 +112,7 @@ pub struct Shard {
     /// Few keys, looked up per message: a fast non-keyed hash.
     realms: FxHashMap<Text, Realm>,
     home: Home,
+    timers: CallTimers,
     pub outbox: Outbox,
 }
 
@@ -115,7 +124,7 @@ impl Shard {
             .iter()
             .map(|r| {
                 let name = Text::from(r.name.as_str());
-                (name.clone(), Realm::new(name, r.anonymous))
+                (name.clone(), Realm::new(name, r.anonymous, r.rpc))
             })
             .collect();
         Shard {
@@ -127,6 +136,7 @@ impl Shard {
             sessions: Sessions::default(),
             realms,
             home: Home::default(),
+            timers: CallTimers::default(),
             outbox: Outbox::new(id, nr_shards),
         }
     }
@@ -149,6 +159,7 @@ impl Shard {
             home_subscriptions,
             home_registrations,
             invocations: sum(|r| r.dealer.invocation_count()),
+            calls: sum(|r| r.dealer.call_count()),
             pending: sum(|r| r.broker.pending_count() + r.dealer.pending_count()),
         }
     }
@@ -163,8 +174,35 @@ impl Shard {
             ids: &mut self.ids,
             stats: &mut self.stats,
             sessions: &mut self.sessions,
+            timers: &mut self.timers,
         };
         (cx, &mut self.realms, &mut self.home)
+    }
+
+    /// The flag raised when a call timeout is armed ahead of the planned wake-up.
+    pub fn timers_notifier(&self) -> Rc<Notify> {
+        self.timers.notifier()
+    }
+
+    /// When call timers may next be due (`None`: none armed); the runtime
+    /// sleeps until then or until notified.
+    pub fn plan_timer_wakeup(&mut self) -> Option<Instant> {
+        self.timers.plan_wakeup()
+    }
+
+    /// Fires the call timeouts due at `now`.
+    pub fn fire_call_timers(&mut self, now: Instant) {
+        let mut due = Vec::new();
+        self.timers.expire(now, &mut due);
+        for t in due {
+            let (mut cx, realms, _) = self.split();
+            if let Some(realm) = realms.get_mut(t.realm.as_str()) {
+                realm
+                    .dealer
+                    .call_timed_out(&mut cx, t.session, t.request, t.token);
+            }
+        }
+        self.drain_local();
     }
 
     /// Applies a batch of envelopes from another shard.
@@ -216,5 +254,5 @@ impl Shard {
 fn realm_entry(realms: &mut FxHashMap<Text, Realm>, name: Text) -> &mut Realm {
     realms
         .entry(name)
-        .or_insert_with_key(|name| Realm::new(name.clone(), true))
+        .or_insert_with_key(|name| Realm::new(name.clone(), true, RpcPolicy::default()))
 }

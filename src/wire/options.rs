@@ -72,19 +72,23 @@ pub enum InvokePolicy {
     First,
     /// The newest callee.
     Last,
+    /// The callee with the fewest calls in flight from the routing shard
+    /// (an extension of this router).
+    LeastLoaded,
 }
 
 impl InvokePolicy {
     /// Every policy.
-    pub const ALL: [InvokePolicy; 5] = [
+    pub const ALL: [InvokePolicy; 6] = [
         InvokePolicy::Single,
         InvokePolicy::RoundRobin,
         InvokePolicy::Random,
         InvokePolicy::First,
         InvokePolicy::Last,
+        InvokePolicy::LeastLoaded,
     ];
 
-    /// The wire name: `single`, `roundrobin`, `random`, `first`, `last`.
+    /// The wire name: `single`, `roundrobin`, `random`, `first`, `last`, `least_loaded`.
     pub const fn name(self) -> &'static str {
         match self {
             InvokePolicy::Single => "single",
@@ -92,6 +96,7 @@ impl InvokePolicy {
             InvokePolicy::Random => "random",
             InvokePolicy::First => "first",
             InvokePolicy::Last => "last",
+            InvokePolicy::LeastLoaded => "least_loaded",
         }
     }
 
@@ -349,12 +354,22 @@ impl YieldOptions {
 }
 
 /// `CANCEL.Options`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CancelOptions {
-    /// `mode`: skip, kill (default) or killnowait.
+    /// `mode`: skip, kill or killnowait. The spec gives no default; a
+    /// missing mode means killnowait, as in Crossbar.io.
     pub mode: CancelMode,
     /// Every other key, in wire order.
     pub extra: Dict,
+}
+
+impl Default for CancelOptions {
+    fn default() -> Self {
+        CancelOptions {
+            mode: CancelMode::KillNoWait,
+            extra: Dict::new(),
+        }
+    }
 }
 
 impl CancelOptions {
@@ -404,7 +419,8 @@ const EXPECT_IDS: &str = "a list of session ids (non-negative integers)";
 const EXPECT_STRS: &str = "a list of strings";
 const EXPECT_DICTS: &str = "a list of dicts";
 const EXPECT_MATCH: &str = "one of \"exact\", \"prefix\", \"wildcard\"";
-const EXPECT_INVOKE: &str = "one of \"single\", \"roundrobin\", \"random\", \"first\", \"last\"";
+const EXPECT_INVOKE: &str =
+    "one of \"single\", \"roundrobin\", \"random\", \"first\", \"last\", \"least_loaded\"";
 const EXPECT_CANCEL_MODE: &str = "one of \"skip\", \"kill\", \"killnowait\"";
 const EXPECT_INTERRUPT_MODE: &str = "one of \"kill\", \"killnowait\"";
 const EXPECT_ENC_ALGO: &str = "one of \"cryptobox\", \"mqtt\", \"xbr\", \"null\" or an \"x_\" name";

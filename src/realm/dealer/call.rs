@@ -1,210 +1,296 @@
-//! CALL, YIELD and callee ERROR on the dealer. A CALL is routed from the
-//! replica on the caller's shard (best match: exact, longest prefix, then
-//! wildcard). A local callee gets the INVOCATION directly; a remote one
-//! through an `Invoke` envelope carrying the caller's return address, which
-//! the callee's shard keeps until the YIELD or ERROR travels back.
+//! CALL on the dealer. A CALL is routed from the replica on the caller's
+//! shard (best match, then the registration's invocation policy among the
+//! callees with the features the call needs) and recorded in the caller's
+//! `Calls` with its timeout. A local callee gets the INVOCATION directly; a
+//! remote one through an `Invoke` envelope carrying the caller's return
+//! address, which the callee's shard keeps until the final YIELD or ERROR.
+//! A progressive CALL (`progress: true`) pins its later chunks, sent under
+//! the same request ID, to the callee of its first.
 
-use super::Dealer;
-use crate::realm::cx::Cx;
+use super::calls::{OutCall, Retry};
+use super::invocations::Inv;
+use super::{Dealer, Route};
+use crate::realm::cx::{Cx, TooLarge};
 use crate::realm::envelope::DealerMsg;
-use crate::realm::ids::CallerAddr;
+use crate::realm::ids::{CalleeAddr, CallerAddr};
 use crate::routing::{is_valid_uri, MatchPolicy};
+use crate::session::features::PeerFeatures;
 use crate::session::Violation;
 use crate::wire::message::code;
-use crate::wire::ErrorUri;
-use crate::wire::{Dict, Message, Payload, RegistrationId, RequestId, SessionId, Text};
+use crate::wire::options::{CallOptions, InvokePolicy};
+use crate::wire::{Dict, ErrorUri, Message, Payload, RegistrationId, RequestId, SessionId, Text};
+use crate::wire::{Value, Value::UInt};
+use std::time::Instant;
+
+/// An invocation to deliver to a callee of this shard.
+pub(super) struct Invoke {
+    pub registration: RegistrationId,
+    pub caller: CallerAddr,
+    pub details: Dict,
+    pub payload: Payload,
+    /// The first chunk of a progressive invocation.
+    pub progress: bool,
+}
 
 impl Dealer {
-    /// A CALL from local session `sid`.
+    /// A CALL from local session `sid`: a new call, or the next chunk of a
+    /// progressive one.
     pub fn handle_call(
         &mut self,
         cx: &mut Cx,
         sid: SessionId,
         request: RequestId,
+        options: &CallOptions,
         procedure: Text,
         payload: Payload,
-    ) {
-        if !is_valid_uri(&procedure, MatchPolicy::Exact, cx.uri_check) {
-            return cx.reply_error(sid, code::CALL, request, ErrorUri::InvalidUri);
+    ) -> Result<(), Violation> {
+        if self.calls.get_mut(sid, request).is_some() {
+            self.continue_call(cx, sid, request, options.progress, payload);
+            return Ok(());
         }
-        let Some(route) = self.registry.lookup(&procedure) else {
-            return cx.reply_error(sid, code::CALL, request, ErrorUri::NoSuchProcedure);
+        if self.calls.finished_stream(sid, request, options.progress) {
+            return Ok(());
+        }
+        if options.progress {
+            let announced = cx.sessions.get(&sid).map(|s| s.features);
+            if !announced.is_some_and(|f| f.has(PeerFeatures::CALLER_PROGRESSIVE_INVOCATIONS)) {
+                return Err(Violation::new(
+                    "progressive CALL without announcing progressive_call_invocations",
+                ));
+            }
+        }
+        if !is_valid_uri(&procedure, MatchPolicy::Exact, cx.uri_check) {
+            cx.reply_error(sid, code::CALL, request, ErrorUri::InvalidUri);
+            return Ok(());
+        }
+        let need = if options.progress {
+            PeerFeatures::CALLEE_PROGRESSIVE_INVOCATIONS
+        } else {
+            PeerFeatures::NONE
+        };
+        let route = match self.registry.route(&procedure, need, &mut self.chooser) {
+            Ok(route) => route,
+            Err(error) => {
+                cx.reply_error(sid, code::CALL, request, error);
+                return Ok(());
+            }
         };
         cx.stats.calls += 1;
+        let details = self.invocation_details(cx, sid, options, &route, procedure);
+        self.start_call(cx, sid, request, options, route, details, payload);
+        Ok(())
+    }
+
+    /// Records a routed call and sends its (first) INVOCATION.
+    #[allow(clippy::too_many_arguments)]
+    fn start_call(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        request: RequestId,
+        options: &CallOptions,
+        route: Route,
+        details: Dict,
+        payload: Payload,
+    ) {
+        let timeout = self.policy.timeout(options.timeout_ms);
+        let token = match timeout {
+            Some(t) => cx.timers.arm(Instant::now() + t, &self.realm, sid, request),
+            None => 0,
+        };
+        let counted = route.invoke == InvokePolicy::LeastLoaded;
+        if counted {
+            self.chooser.loaded(route.callee.addr);
+        }
+        let retry = (route.shared && !options.progress).then(|| {
+            Box::new(Retry {
+                details: details.clone(),
+                payload: payload.clone(),
+                tried: Vec::new(),
+            })
+        });
+        let call = OutCall {
+            registration: route.registration,
+            callee: route.callee,
+            token,
+            timeout,
+            receive_progress: options.receive_progress,
+            invoking: options.progress,
+            killing: false,
+            counted,
+            retry,
+        };
+        self.calls.insert(sid, request, call);
         let caller = CallerAddr {
             shard: cx.me,
             session: sid,
             request,
         };
-        // For a pattern registration the callee learns which procedure was called.
-        let details = match route.policy {
-            MatchPolicy::Exact => Dict::new(),
-            MatchPolicy::Prefix | MatchPolicy::Wildcard => Dict::new().with("procedure", procedure),
-        };
-        let (registration, callee) = (route.registration, route.callee);
-        if callee.shard == cx.me {
-            return self.invoke(cx, registration, callee.session, caller, details, payload);
-        }
-        if let Some(s) = cx.sessions.get_mut(&sid) {
-            s.called_remote = true;
-        }
-        let msg = DealerMsg::Invoke {
-            registration,
-            callee: callee.session,
+        let invoke = Invoke {
+            registration: route.registration,
             caller,
             details,
+            payload,
+            progress: options.progress,
+        };
+        self.send_invoke(cx, route.callee.addr, invoke);
+    }
+
+    /// INVOCATION.Details for a routed call: the procedure called (pattern
+    /// registrations), `receive_progress` (a callee that streams results),
+    /// the caller's identity (disclosed on request, by the callee's wish or
+    /// by realm policy), `progress` (a progressive invocation).
+    fn invocation_details(
+        &self,
+        cx: &Cx,
+        sid: SessionId,
+        options: &CallOptions,
+        route: &Route,
+        procedure: Text,
+    ) -> Dict {
+        let mut details = Dict::new();
+        if route.policy != MatchPolicy::Exact {
+            details.insert("procedure", Value::Str(procedure));
+        }
+        let callee = route.callee;
+        if options.receive_progress
+            && callee
+                .features
+                .has(PeerFeatures::CALLEE_PROGRESSIVE_RESULTS)
+        {
+            details.insert("receive_progress", Value::Bool(true));
+        }
+        let disclose = options.disclose_me || callee.disclose_caller || self.policy.disclose_caller;
+        if let Some(s) = cx.sessions.get(&sid).filter(|_| disclose) {
+            details.insert("caller", UInt(sid.0));
+            details.insert("caller_authid", Value::Str(s.identity.authid.clone()));
+            details.insert("caller_authrole", Value::Str(s.identity.authrole.clone()));
+        }
+        if options.progress {
+            details.insert("progress", Value::Bool(true));
+        }
+        details
+    }
+
+    /// The next chunk of the progressive call `request` of `sid`, for its pinned callee.
+    fn continue_call(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        request: RequestId,
+        progress: bool,
+        payload: Payload,
+    ) {
+        let Some(call) = self.calls.get_mut(sid, request) else {
+            return;
+        };
+        if !call.invoking {
+            // A request ID reused while its call is in flight: dropped.
+            return;
+        }
+        call.invoking = progress;
+        let callee = call.callee.addr;
+        let caller = CallerAddr {
+            shard: cx.me,
+            session: sid,
+            request,
+        };
+        if callee.shard == cx.me {
+            return self.invoke_more(cx, caller, progress, payload);
+        }
+        let msg = DealerMsg::InvokeMore {
+            caller,
+            progress,
             payload,
         };
         self.send(cx, callee.shard, msg);
     }
 
+    /// Delivers `call` to `callee`: directly when local, else through its shard.
+    pub(super) fn send_invoke(&mut self, cx: &mut Cx, callee: CalleeAddr, call: Invoke) {
+        if callee.shard == cx.me {
+            return self.invoke(cx, callee.session, call);
+        }
+        let msg = DealerMsg::Invoke {
+            registration: call.registration,
+            callee: callee.session,
+            caller: call.caller,
+            details: call.details,
+            payload: call.payload,
+            progress: call.progress,
+        };
+        self.send(cx, callee.shard, msg);
+    }
+
     /// Sends an INVOCATION to local callee `callee` and remembers the caller.
-    pub(super) fn invoke(
-        &mut self,
-        cx: &mut Cx,
-        registration: RegistrationId,
-        callee: SessionId,
-        caller: CallerAddr,
-        details: Dict,
-        payload: Payload,
-    ) {
+    pub(super) fn invoke(&mut self, cx: &mut Cx, callee: SessionId, call: Invoke) {
         let Some(session) = cx.sessions.get_mut(&callee) else {
             let error = Text::from(ErrorUri::NoSuchProcedure);
-            return self.call_failed(cx, caller, error, Dict::new(), Payload::empty());
+            return self.call_failed(cx, call.caller, error, Payload::empty());
         };
         let request = RequestId(session.next_invocation());
-        self.invocations.insert(callee, request.0, caller);
         let msg = Message::Invocation {
             request,
-            registration,
-            details,
-            payload,
+            registration: call.registration,
+            details: call.details,
+            payload: call.payload,
         };
-        cx.reply(callee, &msg);
-    }
-
-    /// A YIELD from local callee `sid`.
-    pub fn handle_yield(
-        &mut self,
-        cx: &mut Cx,
-        sid: SessionId,
-        request: RequestId,
-        payload: Payload,
-    ) -> Result<(), Violation> {
-        match self.invocations.remove(sid, request.0) {
-            Some(caller) => self.call_result(cx, caller, Dict::new(), payload),
-            None => check_late_reply(cx, sid, request, "YIELD")?,
+        match cx.reply_limited(callee, &msg) {
+            Ok(()) => {
+                let inv = Inv {
+                    caller: call.caller,
+                    registration: call.registration,
+                };
+                self.invocations.insert(callee, request.0, inv);
+            }
+            Err(too_large) => self.too_large_for_callee(cx, call.caller, too_large),
         }
-        Ok(())
     }
 
-    /// An `ERROR` for an INVOCATION from local callee `sid`.
-    pub fn handle_callee_error(
-        &mut self,
-        cx: &mut Cx,
-        sid: SessionId,
-        request: RequestId,
-        error: Text,
-        payload: Payload,
-    ) -> Result<(), Violation> {
-        match self.invocations.remove(sid, request.0) {
-            Some(caller) => self.call_failed(cx, caller, error, Dict::new(), payload),
-            None => check_late_reply(cx, sid, request, "ERROR")?,
-        }
-        Ok(())
-    }
-
-    /// Routes a callee's YIELD to its caller.
-    pub(super) fn call_result(
+    /// The next chunk of the progressive invocation serving `caller`.
+    pub(super) fn invoke_more(
         &mut self,
         cx: &mut Cx,
         caller: CallerAddr,
-        details: Dict,
+        progress: bool,
         payload: Payload,
     ) {
-        if caller.shard != cx.me {
-            let msg = DealerMsg::Yielded {
-                caller,
-                details,
-                payload,
-            };
-            return self.send(cx, caller.shard, msg);
-        }
-        let msg = Message::Result {
-            request: caller.request,
+        // None: the invocation already ended (final answer, callee gone, interrupt).
+        let Some((callee, id)) = self.invocations.of_caller(&caller) else {
+            return;
+        };
+        let Some(inv) = self.invocations.get(callee, id) else {
+            return;
+        };
+        let details = if progress {
+            Dict::new().with("progress", true)
+        } else {
+            Dict::new()
+        };
+        let msg = Message::Invocation {
+            request: RequestId(id),
+            registration: inv.registration,
             details,
             payload,
         };
-        cx.reply(caller.session, &msg);
-    }
-
-    /// Routes a call failure to its caller.
-    pub(super) fn call_failed(
-        &mut self,
-        cx: &mut Cx,
-        caller: CallerAddr,
-        error: Text,
-        details: Dict,
-        payload: Payload,
-    ) {
-        if caller.shard != cx.me {
-            let msg = DealerMsg::CallFailed {
-                caller,
-                error,
-                details,
-                payload,
+        if let Err(too_large) = cx.reply_limited(callee, &msg) {
+            self.invocations.remove(callee, id);
+            let options = Dict::new()
+                .with("mode", "killnowait")
+                .with("reason", Text::from(ErrorUri::PayloadSizeExceeded));
+            let interrupt = Message::Interrupt {
+                request: RequestId(id),
+                options,
             };
-            return self.send(cx, caller.shard, msg);
-        }
-        let msg = Message::Error {
-            request_type: code::CALL,
-            request: caller.request,
-            details,
-            error,
-            payload,
-        };
-        cx.reply(caller.session, &msg);
-    }
-
-    /// Fails every invocation in flight to `callee` with `wamp.error.canceled`.
-    pub(super) fn cancel_invocations_of(&mut self, cx: &mut Cx, callee: SessionId) {
-        for caller in self.invocations.remove_callee(callee) {
-            let args = Payload::args(vec!["callee disconnected from in-flight request".into()]);
-            let error = Text::from(ErrorUri::Canceled);
-            self.call_failed(cx, caller, error, Dict::new(), args);
+            cx.reply(callee, &interrupt);
+            self.too_large_for_callee(cx, caller, too_large);
         }
     }
 
-    /// Forgets the invocations `caller` (a session of this shard) has in flight.
-    pub(super) fn forget_caller(&mut self, cx: &mut Cx, caller: SessionId, called_remote: bool) {
-        let me = cx.me;
-        self.invocations.forget_caller(me, caller);
-        if called_remote {
-            let realm = &self.realm;
-            cx.broadcast(|| crate::realm::Envelope::Dealer {
-                realm: realm.clone(),
-                msg: DealerMsg::CallerGone {
-                    shard: me,
-                    session: caller,
-                },
-            });
-        }
+    /// An INVOCATION did not fit the callee's transport: the call fails.
+    fn too_large_for_callee(&mut self, cx: &mut Cx, caller: CallerAddr, too_large: TooLarge) {
+        let args = Payload::args(vec![Value::str(too_large.describe("INVOCATION", "callee"))]);
+        let error = Text::from(ErrorUri::PayloadSizeExceeded);
+        self.call_failed(cx, caller, error, args);
     }
-}
-
-/// A reply to an invocation that is no longer pending: legitimate when the
-/// caller left (dropped silently), a violation when it was never sent.
-fn check_late_reply(
-    cx: &Cx,
-    sid: SessionId,
-    request: RequestId,
-    what: &str,
-) -> Result<(), Violation> {
-    let last = cx.sessions.get(&sid).map_or(0, |s| s.last_invocation);
-    if request.0 > last {
-        return Err(Violation::new(format!(
-            "{what} for INVOCATION {request} that was never sent"
-        )));
-    }
-    Ok(())
 }

@@ -1,56 +1,77 @@
 //! `Invocations`: the calls in flight to this shard's callees, each with its
-//! caller's return address, indexed per callee so that a callee leaving
-//! fails its own calls without scanning everyone else's. Keys are
-//! router-made (session IDs, per-callee INVOCATION IDs): a fast non-keyed
-//! hash is safe.
+//! caller's return address. Indexed per callee (a YIELD or ERROR names its
+//! INVOCATION; a callee leaving fails its own calls without scanning anyone
+//! else's) and by caller (a CANCEL, a timeout, a continuation chunk or a
+//! caller leaving finds its invocation in one lookup). Keys are
+//! router-made (session IDs, per-callee INVOCATION IDs, caller addresses):
+//! a fast non-keyed hash is safe.
 
-use crate::realm::ids::{CallerAddr, ShardId};
-use crate::wire::SessionId;
+use crate::realm::ids::CallerAddr;
+use crate::wire::{RegistrationId, SessionId};
 use rustc_hash::FxHashMap;
 
-/// Invocations in flight, per callee.
+/// One invocation in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inv {
+    pub caller: CallerAddr,
+    pub registration: RegistrationId,
+}
+
+/// Invocations in flight, per callee and per caller.
 #[derive(Default)]
 pub struct Invocations {
-    by_callee: FxHashMap<SessionId, FxHashMap<u64, CallerAddr>>,
+    by_callee: FxHashMap<SessionId, FxHashMap<u64, Inv>>,
+    by_caller: FxHashMap<CallerAddr, (SessionId, u64)>,
     len: usize,
 }
 
 impl Invocations {
-    /// Records INVOCATION `id` to `callee` for `caller`.
-    pub fn insert(&mut self, callee: SessionId, id: u64, caller: CallerAddr) {
-        if self
-            .by_callee
-            .entry(callee)
-            .or_default()
-            .insert(id, caller)
-            .is_none()
-        {
+    /// Records INVOCATION `id` to `callee`.
+    pub fn insert(&mut self, callee: SessionId, id: u64, inv: Inv) {
+        let calls = self.by_callee.entry(callee).or_default();
+        if calls.insert(id, inv).is_none() {
             self.len += 1;
         }
+        self.by_caller.insert(inv.caller, (callee, id));
     }
 
-    /// Takes INVOCATION `id` of `callee` (its YIELD or ERROR arrived).
-    pub fn remove(&mut self, callee: SessionId, id: u64) -> Option<CallerAddr> {
-        let caller = self.by_callee.get_mut(&callee)?.remove(&id)?;
+    /// INVOCATION `id` of `callee`, left in flight (a progressive YIELD).
+    pub fn get(&self, callee: SessionId, id: u64) -> Option<Inv> {
+        self.by_callee.get(&callee)?.get(&id).copied()
+    }
+
+    /// Takes INVOCATION `id` of `callee` (its final YIELD or ERROR arrived).
+    pub fn remove(&mut self, callee: SessionId, id: u64) -> Option<Inv> {
+        let inv = self.by_callee.get_mut(&callee)?.remove(&id)?;
         self.len -= 1;
-        Some(caller)
+        self.unindex(&inv.caller, callee, id);
+        Some(inv)
+    }
+
+    /// The (callee, INVOCATION ID) serving `caller`.
+    pub fn of_caller(&self, caller: &CallerAddr) -> Option<(SessionId, u64)> {
+        self.by_caller.get(caller).copied()
     }
 
     /// Takes every invocation of `callee` (it left).
-    pub fn remove_callee(&mut self, callee: SessionId) -> Vec<CallerAddr> {
+    pub fn remove_callee(&mut self, callee: SessionId) -> Vec<Inv> {
         let Some(calls) = self.by_callee.remove(&callee) else {
             return Vec::new();
         };
         self.len -= calls.len();
-        calls.into_values().collect()
+        let mut invs = Vec::with_capacity(calls.len());
+        for (id, inv) in calls {
+            self.unindex(&inv.caller, callee, id);
+            invs.push(inv);
+        }
+        invs
     }
 
-    /// Forgets the invocations made by caller `session` of `shard` (it left).
-    pub fn forget_caller(&mut self, shard: ShardId, session: SessionId) {
-        for calls in self.by_callee.values_mut() {
-            let before = calls.len();
-            calls.retain(|_, c| !(c.shard == shard && c.session == session));
-            self.len -= before - calls.len();
+    /// Drops the caller index of INVOCATION `id` of `callee` (unless a newer
+    /// call of the same caller address replaced it).
+    fn unindex(&mut self, caller: &CallerAddr, callee: SessionId, id: u64) {
+        if self.by_caller.get(caller) == Some(&(callee, id)) {
+            self.by_caller.remove(caller);
         }
     }
 
@@ -63,30 +84,37 @@ impl Invocations {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::realm::ids::ShardId;
     use crate::wire::RequestId;
 
-    fn caller(shard: ShardId, session: u64, request: u64) -> CallerAddr {
-        CallerAddr {
-            shard,
-            session: SessionId(session),
-            request: RequestId(request),
+    fn inv(shard: ShardId, session: u64, request: u64) -> Inv {
+        Inv {
+            caller: CallerAddr {
+                shard,
+                session: SessionId(session),
+                request: RequestId(request),
+            },
+            registration: RegistrationId(3),
         }
     }
 
     #[test]
-    fn invocations_are_taken_once_per_callee_and_caller() {
-        let mut inv = Invocations::default();
+    fn invocations_are_taken_once_and_found_by_caller() {
+        let mut invs = Invocations::default();
         let (a, b) = (SessionId(10), SessionId(20));
-        inv.insert(a, 1, caller(0, 7, 1));
-        inv.insert(a, 2, caller(1, 8, 1));
-        inv.insert(b, 1, caller(0, 7, 2));
-        assert_eq!(inv.len(), 3);
-        assert_eq!(inv.remove(a, 1), Some(caller(0, 7, 1)));
-        assert_eq!(inv.remove(a, 1), None);
-        inv.forget_caller(0, SessionId(7));
-        assert_eq!(inv.len(), 1);
-        assert_eq!(inv.remove_callee(a), vec![caller(1, 8, 1)]);
-        assert!(inv.remove_callee(b).is_empty());
-        assert_eq!(inv.len(), 0);
+        invs.insert(a, 1, inv(0, 7, 1));
+        invs.insert(a, 2, inv(1, 8, 1));
+        invs.insert(b, 1, inv(0, 7, 2));
+        assert_eq!(invs.len(), 3);
+        assert_eq!(invs.of_caller(&inv(0, 7, 1).caller), Some((a, 1)));
+        assert_eq!(invs.of_caller(&inv(1, 8, 1).caller), Some((a, 2)));
+        assert_eq!(invs.remove(a, 1), Some(inv(0, 7, 1)));
+        assert_eq!(invs.remove(a, 1), None);
+        assert_eq!(invs.remove_callee(a), vec![inv(1, 8, 1)]);
+        assert_eq!(invs.of_caller(&inv(1, 8, 1).caller), None);
+        assert_eq!(invs.get(b, 1), Some(inv(0, 7, 2)));
+        assert_eq!(invs.remove(b, 1), Some(inv(0, 7, 2)));
+        assert_eq!(invs.of_caller(&inv(0, 7, 2).caller), None);
+        assert_eq!(invs.len(), 0);
     }
 }

@@ -1,24 +1,56 @@
 //! `Dealer`: one realm's RPC role on one shard. It owns the realm's
-//! registration replica (`Registry`), the invocations in flight to this
-//! shard's callees (each holding its caller's return address), and its
-//! REGISTERs waiting for other shards.
+//! registration replica (`Registry`), the calls this shard's callers have
+//! in flight (`Calls`: the one place a call's final answer is decided), the
+//! invocations in flight to this shard's callees (`Invocations`, each with
+//! its caller's return address), the callee chooser of shared registrations,
+//! and its REGISTERs waiting for other shards.
 //!
 //! Client messages come in through `handle_register`, `handle_unregister`,
-//! `handle_call`, `handle_yield` and `handle_callee_error`; envelopes from
-//! other shards through `apply`.
+//! `handle_call`, `handle_cancel`, `handle_yield` and `handle_callee_error`;
+//! envelopes from other shards through `apply`; call timeouts through
+//! `call_timed_out`.
 
 mod call;
+mod calls;
+mod cancel;
 mod invocations;
+mod pick;
 mod register;
 mod registry;
+mod results;
 
-pub use registry::{Registration, Registry, Route};
+pub use registry::{CalleeEntry, Registration, Registry, Route};
 
 use super::cx::Cx;
 use super::envelope::DealerMsg;
 use super::pending::Pending;
 use crate::routing::MatchPolicy;
+use crate::wire::options::InvokePolicy;
 use crate::wire::{RegistrationId, RequestId, SessionId, Text};
+use std::time::Duration;
+
+/// A realm's RPC policy (from the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RpcPolicy {
+    /// Disclose every caller to callees (for clients that cannot send `disclose_me`).
+    pub disclose_caller: bool,
+    /// The timeout of a CALL that sets none (`None`: no timeout).
+    pub default_timeout: Option<Duration>,
+    /// The longest timeout a CALL gets (`None`: no limit).
+    pub max_timeout: Option<Duration>,
+}
+
+impl RpcPolicy {
+    /// The timeout a CALL asking for `asked_ms` (0: none) gets.
+    pub fn timeout(&self, asked_ms: u64) -> Option<Duration> {
+        let asked = (asked_ms > 0).then(|| Duration::from_millis(asked_ms));
+        match (asked.or(self.default_timeout), self.max_timeout) {
+            (Some(t), Some(max)) => Some(t.min(max)),
+            (None, Some(max)) => Some(max),
+            (t, None) => t,
+        }
+    }
+}
 
 /// What a dealer operation waits for.
 enum Waiting {
@@ -28,6 +60,8 @@ enum Waiting {
         request: RequestId,
         procedure: Text,
         policy: MatchPolicy,
+        invoke: InvokePolicy,
+        disclose_caller: bool,
     },
     /// Acks of `ReplicaAdd` from every other shard.
     Replicas {
@@ -43,19 +77,26 @@ enum Waiting {
 /// One realm's RPC state on one shard.
 pub struct Dealer {
     realm: Text,
+    policy: RpcPolicy,
     registry: Registry,
+    /// Calls of this shard's callers in flight.
+    calls: calls::Calls,
     /// Invocations in flight to this shard's callees, with their callers.
     invocations: invocations::Invocations,
+    chooser: pick::Chooser,
     pending: Pending<Waiting>,
 }
 
 impl Dealer {
     /// The dealer of `realm`.
-    pub fn new(realm: Text) -> Self {
+    pub fn new(realm: Text, policy: RpcPolicy) -> Self {
         Dealer {
             realm,
+            policy,
             registry: Registry::default(),
+            calls: calls::Calls::default(),
             invocations: invocations::Invocations::default(),
+            chooser: pick::Chooser::default(),
             pending: Pending::default(),
         }
     }
@@ -68,6 +109,11 @@ impl Dealer {
     /// Invocations in flight to this shard's callees.
     pub fn invocation_count(&self) -> usize {
         self.invocations.len()
+    }
+
+    /// Calls of this shard's callers in flight.
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
     }
 
     /// Operations waiting for other shards.
@@ -85,11 +131,13 @@ impl Dealer {
                 procedure,
                 policy,
                 registration,
+                invoke,
                 callee,
                 from,
                 op,
             } => {
-                self.registry.add(procedure, policy, registration, callee);
+                self.registry
+                    .add(procedure, policy, registration, invoke, callee);
                 self.send(cx, from, DealerMsg::ReplicaAcked { op });
             }
             DealerMsg::ReplicaAcked { op } => self.replica_acked(cx, op),
@@ -103,21 +151,38 @@ impl Dealer {
                 caller,
                 details,
                 payload,
-            } => self.invoke(cx, registration, callee, caller, details, payload),
+                progress,
+            } => {
+                let call = call::Invoke {
+                    registration,
+                    caller,
+                    details,
+                    payload,
+                    progress,
+                };
+                self.invoke(cx, callee, call)
+            }
+            DealerMsg::InvokeMore {
+                caller,
+                progress,
+                payload,
+            } => self.invoke_more(cx, caller, progress, payload),
             DealerMsg::Yielded {
                 caller,
                 details,
                 payload,
-            } => self.call_result(cx, caller, details, payload),
+                progress,
+            } => self.deliver_result(cx, caller, details, payload, progress),
             DealerMsg::CallFailed {
                 caller,
                 error,
-                details,
                 payload,
-            } => self.call_failed(cx, caller, error, details, payload),
-            DealerMsg::CallerGone { shard, session } => {
-                self.invocations.forget_caller(shard, session)
-            }
+            } => self.deliver_failure(cx, caller, error, payload),
+            DealerMsg::Interrupt {
+                caller,
+                mode,
+                reason,
+            } => self.interrupted(cx, caller, mode, reason),
         }
     }
 
@@ -127,13 +192,39 @@ impl Dealer {
         cx.send(dest, super::Envelope::Dealer { realm, msg });
     }
 
-    /// Local session `sid` left: withdraw its registrations, fail the calls
-    /// in flight to it, forget the calls it made.
+    /// Local session `session` left: withdraw its registrations, fail the
+    /// calls in flight to it, end the calls it made.
     pub fn session_closed(&mut self, cx: &mut Cx, session: &crate::session::Session) {
         for (id, procedure, policy) in &session.registrations {
             self.withdraw_registration(cx, procedure, *policy, *id, session.id);
         }
         self.cancel_invocations_of(cx, session.id);
-        self.forget_caller(cx, session.id, session.called_remote);
+        self.caller_left(cx, session.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_timeout_is_the_asked_one_or_the_default_capped_by_the_maximum() {
+        let ms = Duration::from_millis;
+        let none = RpcPolicy::default();
+        assert_eq!(none.timeout(0), None);
+        assert_eq!(none.timeout(250), Some(ms(250)));
+        let p = RpcPolicy {
+            disclose_caller: false,
+            default_timeout: Some(ms(1000)),
+            max_timeout: Some(ms(5000)),
+        };
+        assert_eq!(p.timeout(0), Some(ms(1000)));
+        assert_eq!(p.timeout(9000), Some(ms(5000)));
+        assert_eq!(p.timeout(10), Some(ms(10)));
+        let capped = RpcPolicy {
+            max_timeout: Some(ms(300)),
+            ..none
+        };
+        assert_eq!(capped.timeout(0), Some(ms(300)));
     }
 }

@@ -3,13 +3,14 @@
 //! shard's replica has the registration, so a call made after it, on any
 //! shard, finds the callee.
 
-use super::{Dealer, Waiting};
+use super::{CalleeEntry, Dealer, Waiting};
 use crate::realm::cx::Cx;
 use crate::realm::envelope::{DealerMsg, Envelope, HomeMsg};
 use crate::realm::ids::{CalleeAddr, OpId};
 use crate::routing::{is_reserved, is_valid_uri, MatchPolicy};
+use crate::session::features::PeerFeatures;
 use crate::wire::message::code;
-use crate::wire::options::{InvokePolicy, RegisterOptions};
+use crate::wire::options::RegisterOptions;
 use crate::wire::{ErrorUri, Message, RegistrationId, RequestId, SessionId, Text};
 
 impl Dealer {
@@ -23,18 +24,17 @@ impl Dealer {
         procedure: Text,
     ) {
         let policy = options.match_policy;
-        if options.invoke != InvokePolicy::Single {
-            let error = ErrorUri::OptionNotAllowed;
-            return cx.reply_error(sid, code::REGISTER, request, error);
-        }
         if !is_valid_uri(&procedure, policy, cx.uri_check) || is_reserved(&procedure) {
             return cx.reply_error(sid, code::REGISTER, request, ErrorUri::InvalidUri);
         }
+        let invoke = options.invoke;
         let op = self.pending.add(Waiting::RegistrationId {
             session: sid,
             request,
             procedure: procedure.clone(),
             policy,
+            invoke,
+            disclose_caller: options.disclose_caller,
         });
         let home = cx.home_of(&self.realm, &procedure, policy);
         let callee = CalleeAddr {
@@ -45,6 +45,7 @@ impl Dealer {
             realm: self.realm.clone(),
             procedure,
             policy,
+            invoke,
             callee,
             op,
         };
@@ -116,18 +117,20 @@ impl Dealer {
         &mut self,
         cx: &mut Cx,
         op: OpId,
-        result: Result<RegistrationId, ErrorUri>,
+        result: Result<(RegistrationId, u64), ErrorUri>,
     ) {
         let Some(waiting) = self.pending.take(op) else {
             return;
         };
-        let (session, request, procedure, policy) = match waiting {
+        let (session, request, procedure, policy, invoke, disclose_caller) = match waiting {
             Waiting::RegistrationId {
                 session,
                 request,
                 procedure,
                 policy,
-            } => (session, request, procedure, policy),
+                invoke,
+                disclose_caller,
+            } => (session, request, procedure, policy, invoke, disclose_caller),
             Waiting::Replicas { .. } => {
                 tracing::error!(op, "registration verdict for a replica operation");
                 return;
@@ -137,7 +140,7 @@ impl Dealer {
             shard: cx.me,
             session,
         };
-        let id = match result {
+        let (id, seq) = match result {
             Err(error) => return cx.reply_error(session, code::REGISTER, request, error),
             Ok(_) if !cx.sessions.contains_key(&session) => {
                 let home = cx.home_of(&self.realm, &procedure, policy);
@@ -149,9 +152,19 @@ impl Dealer {
                 };
                 return cx.send(home, Envelope::Home(msg));
             }
-            Ok(id) => id,
+            Ok(granted) => granted,
         };
-        self.registry.add(procedure.clone(), policy, id, callee);
+        let entry = CalleeEntry {
+            addr: callee,
+            seq,
+            features: cx
+                .sessions
+                .get(&session)
+                .map_or(PeerFeatures::NONE, |s| s.features),
+            disclose_caller,
+        };
+        self.registry
+            .add(procedure.clone(), policy, id, invoke, entry);
         let remaining = cx.nr_shards - 1;
         if remaining == 0 {
             return self.registration_done(cx, session, request, procedure, policy, id);
@@ -171,7 +184,8 @@ impl Dealer {
                 procedure: procedure.clone(),
                 policy,
                 registration: id,
-                callee,
+                invoke,
+                callee: entry,
                 from,
                 op,
             },

@@ -66,7 +66,7 @@ fn an_empty_dict_gives_the_defaults_without_allocating() {
     assert_eq!(y.extra.0.capacity(), 0);
 
     let k = CancelOptions::parse(&empty).unwrap();
-    assert_eq!(k.mode, CancelMode::Kill);
+    assert_eq!(k.mode, CancelMode::KillNoWait);
     assert_eq!(k.extra.0.capacity(), 0);
 
     let i = InterruptOptions::parse(&empty).unwrap();
