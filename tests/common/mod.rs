@@ -120,8 +120,23 @@ impl Router {
 
     /// `join_on`, in `realm` (for peers of different setups that must meet).
     pub fn join_on_in(&self, setup: Setup, shard: usize, realm: &str) -> Client {
+        self.join_on_as(setup, shard, realm, roles())
+    }
+
+    /// `join_on`, announcing `roles` (e.g. `advanced_roles()`).
+    pub fn join_on_with(&self, setup: Setup, shard: usize, roles: Dict) -> Client {
+        self.join_on_as(setup, shard, &setup.realm(), roles)
+    }
+
+    /// A joined client on `shard`, in `realm`, announcing `roles`.
+    pub fn join_on_as(&self, setup: Setup, shard: usize, realm: &str, roles: Dict) -> Client {
         for _ in 0..500 {
-            let c = Client::join(&self.url(setup.kind), setup.serializer, realm);
+            let c = Client::join_with(
+                &self.url(setup.kind),
+                setup.serializer,
+                realm,
+                roles.clone(),
+            );
             if c.session.0 % self.shards as u64 == shard as u64 {
                 return c;
             }
@@ -147,6 +162,31 @@ pub fn roles() -> Dict {
     d
 }
 
+/// Every role, announcing the Advanced RPC features the router offers
+/// (call canceling, progressive results and invocations, caller identification).
+pub fn advanced_roles() -> Dict {
+    let features = |names: &[&str]| {
+        let mut f = Dict::new();
+        for n in names {
+            f.insert(n, Value::Bool(true));
+        }
+        Dict::new().with("features", f)
+    };
+    let common = [
+        "call_canceling",
+        "progressive_call_results",
+        "progressive_call_invocations",
+        "caller_identification",
+    ];
+    let mut callee = common.to_vec();
+    callee.push("shared_registration");
+    Dict::new()
+        .with("caller", features(&common))
+        .with("callee", features(&callee))
+        .with("publisher", Dict::new())
+        .with("subscriber", Dict::new())
+}
+
 impl Client {
     /// Opens the transport only.
     pub fn connect(url: &str, serializer: Serializer) -> Client {
@@ -162,8 +202,17 @@ impl Client {
 
     /// Opens the transport and a session on `realm`.
     pub fn join(url: &str, serializer: Serializer, realm: &str) -> Client {
+        Client::join_with(url, serializer, realm, roles())
+    }
+
+    /// Opens the transport and a session on `realm`, announcing `roles`.
+    pub fn join_with(url: &str, serializer: Serializer, realm: &str, roles: Dict) -> Client {
         let mut c = Client::connect(url, serializer);
-        match c.hello(realm) {
+        c.send(&Message::Hello {
+            realm: Text::from(realm),
+            details: Dict::new().with("roles", roles),
+        });
+        match c.recv() {
             Message::Welcome { session, .. } => c.session = session,
             other => panic!("expected WELCOME, got {other:?}"),
         }
@@ -268,10 +317,19 @@ impl Client {
     }
 
     pub fn register(&mut self, procedure: &str) -> Result<RegistrationId, Text> {
+        self.register_with(procedure, Dict::new())
+    }
+
+    /// REGISTER with `options`; the registration ID or the error URI.
+    pub fn register_with(
+        &mut self,
+        procedure: &str,
+        options: Dict,
+    ) -> Result<RegistrationId, Text> {
         let request = self.request();
         self.send(&Message::Register {
             request,
-            options: Dict::new(),
+            options,
             procedure: Text::from(procedure),
         });
         match self.recv() {
@@ -290,10 +348,15 @@ impl Client {
     }
 
     pub fn call(&mut self, procedure: &str, payload: Payload) -> RequestId {
+        self.call_with(procedure, Dict::new(), payload)
+    }
+
+    /// CALL with `options`.
+    pub fn call_with(&mut self, procedure: &str, options: Dict, payload: Payload) -> RequestId {
         let request = self.request();
         self.send(&Message::Call {
             request,
-            options: Dict::new(),
+            options,
             procedure: Text::from(procedure),
             payload,
         });

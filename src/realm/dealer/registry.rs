@@ -223,10 +223,7 @@ mod tests {
         assert_eq!(id(&d, "com.app.x.run"), Ok(3));
         assert_eq!(id(&d, "com.app.y.run"), Ok(2));
         d.remove(RegistrationId(2), callee(0, 2).addr);
-        assert_eq!(
-            lookup(&d, "com.app.y.run").map(|r| r.policy),
-            Ok(Wildcard)
-        );
+        assert_eq!(lookup(&d, "com.app.y.run").map(|r| r.policy), Ok(Wildcard));
         assert!(lookup(&d, "org.app.y.run").is_err());
     }
 
