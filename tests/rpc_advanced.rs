@@ -547,3 +547,34 @@ fn a_call_racing_its_cancel_or_timeout_gets_exactly_one_answer() {
         }
     });
 }
+
+#[test]
+fn strict_request_ids_let_progressive_chunks_reuse_their_call_id() {
+    let mut opts = switchyard::runtime::RouterOptions::local(2);
+    opts.settings.strict_request_ids = true;
+    let router = Router::start_with(opts);
+    for setup in matrix().into_iter().filter(|s| s.shards == 2) {
+        let mut callee = router.join_on_with(setup, 1, advanced_roles());
+        callee.register(PROC).unwrap();
+        let mut caller = router.join_on_with(setup, 0, advanced_roles());
+        let request = caller.request();
+        for (n, more) in [(0, true), (1, true), (2, false)] {
+            let options = Dict::new().with("progress", more);
+            caller.send(&Message::Call {
+                request,
+                options,
+                procedure: Text::from(PROC),
+                payload: arg(n),
+            });
+        }
+        let mut inv = RequestId(0);
+        for n in 0..3 {
+            let (id, _, payload) = expect_invocation(&mut callee);
+            assert_eq!(first_arg(&payload), n);
+            inv = id;
+        }
+        yield_(&mut callee, inv, false, arg(9));
+        expect_result(&mut caller, request);
+        sentinel(&mut caller, &mut callee, 10);
+    }
+}

@@ -120,31 +120,35 @@ impl Cx<'_> {
 
     /// Encodes `msg` for local session `sid` and queues it as a reply.
     pub fn reply(&mut self, sid: SessionId, msg: &Message) {
-        let Some(s) = self.sessions.get(&sid) else {
-            return;
-        };
-        let mut out = BytesMut::with_capacity(32);
-        encode(s.serializer, msg, &mut out);
-        if s.outbound.push(out.freeze(), FrameKind::Reply) == Pushed::Overflow {
-            self.stats.slow_consumer_disconnects += 1;
-        }
+        let _ = self.reply_within(sid, msg, false);
     }
 
     /// `reply`, unless the encoded message exceeds the largest message the
     /// session's transport accepts (then nothing is sent).
     pub fn reply_limited(&mut self, sid: SessionId, msg: &Message) -> Result<(), TooLarge> {
+        self.reply_within(sid, msg, true)
+    }
+
+    fn reply_within(
+        &mut self,
+        sid: SessionId,
+        msg: &Message,
+        limited: bool,
+    ) -> Result<(), TooLarge> {
         let Some(s) = self.sessions.get(&sid) else {
             return Ok(());
         };
         let mut out = BytesMut::with_capacity(32);
         encode(s.serializer, msg, &mut out);
-        let max = s.outbound.max_message();
+        let max = if limited {
+            s.outbound.max_message()
+        } else {
+            usize::MAX
+        };
         if out.len() > max {
             self.stats.oversized_replies += 1;
-            return Err(TooLarge {
-                len: out.len(),
-                max,
-            });
+            let len = out.len();
+            return Err(TooLarge { len, max });
         }
         if s.outbound.push(out.freeze(), FrameKind::Reply) == Pushed::Overflow {
             self.stats.slow_consumer_disconnects += 1;

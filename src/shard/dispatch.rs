@@ -9,7 +9,7 @@ use crate::wire::options::{
     CallOptions, CancelOptions, OptionError, PublishOptions, RegisterOptions, SubscribeOptions,
     YieldOptions,
 };
-use crate::wire::{Message, SessionId};
+use crate::wire::{Message, RequestId, SessionId};
 
 fn bad_option(e: OptionError) -> Violation {
     Violation::new(e.to_string())
@@ -50,11 +50,16 @@ impl Shard {
         flow
     }
 
-    /// With strict request IDs, a new request must take the next ID of the session.
+    /// With strict request IDs, a new request must take the next ID of the
+    /// session. The later chunks of a progressive CALL reuse its ID: they
+    /// are not new requests.
     fn check_sequence(&mut self, sid: SessionId, msg: &Message) -> Result<(), Violation> {
         let Some(request) = new_request(msg) else {
             return Ok(());
         };
+        if matches!(msg, Message::Call { .. }) && self.continues_call(sid, RequestId(request)) {
+            return Ok(());
+        }
         let in_sequence = self
             .sessions
             .get_mut(&sid)
@@ -66,6 +71,15 @@ impl Shard {
                 "request ID {request} breaks the sequence"
             )))
         }
+    }
+
+    /// True when CALL `request` of `sid` continues a progressive call (in
+    /// flight, or finished while its caller still streamed).
+    fn continues_call(&self, sid: SessionId, request: RequestId) -> bool {
+        let realm = self.sessions.get(&sid).map(|s| s.realm.as_str());
+        realm
+            .and_then(|r| self.realms.get(r))
+            .is_some_and(|r| r.dealer.continues_call(sid, request))
     }
 
     /// Hands a request or reply to the broker or dealer of the session's realm.

@@ -102,6 +102,14 @@ impl Calls {
         true
     }
 
+    /// True when `request` of `caller` is a progressive invocation still
+    /// streaming, or one that finished while it streamed.
+    pub fn streaming(&self, caller: SessionId, request: RequestId) -> bool {
+        self.by_caller.get(&caller).is_some_and(|e| {
+            e.calls.get(&request).is_some_and(|c| c.invoking) || e.tombstones.contains(&request)
+        })
+    }
+
     /// Takes every call of `caller` (it left).
     pub fn remove_caller(&mut self, caller: SessionId) -> Vec<(RequestId, OutCall)> {
         let Some(entry) = self.by_caller.remove(&caller) else {

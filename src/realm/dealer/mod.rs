@@ -116,6 +116,12 @@ impl Dealer {
         self.calls.len()
     }
 
+    /// True when CALL `request` of `sid` continues a progressive call (in
+    /// flight, or finished while the caller still streamed).
+    pub fn continues_call(&self, sid: SessionId, request: RequestId) -> bool {
+        self.calls.streaming(sid, request)
+    }
+
     /// Operations waiting for other shards.
     pub fn pending_count(&self) -> usize {
         self.pending.len()
