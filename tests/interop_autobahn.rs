@@ -1,6 +1,7 @@
 //! Interop with a real third-party client: Autobahn-Python (installed by this
-//! test into a venv under `target/`, from PyPI) runs pub/sub and RPC against
-//! the router over WebSocket and RawSocket with JSON, MsgPack and CBOR.
+//! test into a venv under `target/`, from PyPI) runs pub/sub, RPC and the
+//! Advanced RPC features against the router over WebSocket and RawSocket with
+//! JSON, MsgPack and CBOR.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -8,7 +9,7 @@ mod common;
 use common::Router;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::time::Duration;
 
 const AUTOBAHN: &str = "autobahn[serialization]==26.10.2";
@@ -33,8 +34,14 @@ fn run(cmd: &mut Command, what: &str, limit: Duration) -> Output {
     }
 }
 
-/// The venv's python, creating the venv and installing Autobahn on first use.
-fn autobahn_python() -> PathBuf {
+/// The venv's python, creating the venv and installing Autobahn on first use
+/// (once per test process: the tests of this file run in parallel).
+fn autobahn_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(install_autobahn)
+}
+
+fn install_autobahn() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("autobahn-venv");
     let python = venv.join("bin/python");
     let marker = venv.join(".installed-26.10.2");
@@ -78,28 +85,46 @@ fn autobahn_python() -> PathBuf {
     python
 }
 
-#[test]
-fn autobahn_python_does_pubsub_and_rpc_over_every_transport_and_serializer() {
+/// Runs `script` (in tests/interop/) against `router` for every transport and
+/// serializer; each run must exit 0 and print INTEROP OK.
+fn run_script_everywhere(script: &str, router: &Router, limit: Duration) {
     let python = autobahn_python();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/autobahn_client.py");
-    let router = Router::start(2);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(script);
     let ws = format!("ws://{}/ws", router.running.websocket_addr().unwrap());
     let rs = format!("rs://{}", router.running.rawsocket_addr().unwrap());
     for (url, kind) in [(&ws, "websocket"), (&rs, "rawsocket")] {
         for ser in ["json", "msgpack", "cbor"] {
             let out = run(
-                Command::new(&python)
+                Command::new(python)
                     .arg(&script)
                     .args([url.as_str(), kind, ser]),
                 "the autobahn client",
-                Duration::from_secs(90),
+                limit,
             );
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success() && stdout.contains("INTEROP OK"),
-                "autobahn over {kind}/{ser} failed:\n{stdout}\n{}",
+                "{} over {kind}/{ser} failed:\n{stdout}\n{}",
+                script.display(),
                 String::from_utf8_lossy(&out.stderr)
             );
         }
     }
+}
+
+#[test]
+fn autobahn_python_does_pubsub_and_rpc_over_every_transport_and_serializer() {
+    let router = Router::start(2);
+    run_script_everywhere("autobahn_client.py", &router, Duration::from_secs(90));
+}
+
+/// Progressive call results, call canceling, call timeout (in ms) and shared
+/// roundrobin registrations, on three shards (the kernel spreads the sessions'
+/// connections over them, so calls cross shards).
+#[test]
+fn autobahn_python_uses_the_advanced_rpc_features_over_every_transport_and_serializer() {
+    let router = Router::start(3);
+    run_script_everywhere("autobahn_advanced_rpc.py", &router, Duration::from_secs(90));
 }
