@@ -7,7 +7,7 @@
 //! A progressive CALL (`progress: true`) pins its later chunks, sent under
 //! the same request ID, to the callee of its first.
 
-use super::calls::{OutCall, Retry};
+use super::calls::{CallKind, OutCall, Retry};
 use super::invocations::Inv;
 use super::{Dealer, Route};
 use crate::realm::cx::{Cx, TooLarge};
@@ -44,12 +44,13 @@ impl Dealer {
         procedure: Text,
         payload: Payload,
     ) -> Result<(), Violation> {
-        if self.calls.get_mut(sid, request).is_some() {
-            self.continue_call(cx, sid, request, options.progress, payload);
-            return Ok(());
-        }
-        if self.calls.finished_stream(sid, request, options.progress) {
-            return Ok(());
+        match self.calls.classify(sid, request, options.progress) {
+            CallKind::New => {}
+            CallKind::InFlight => {
+                self.continue_call(cx, sid, request, options.progress, payload);
+                return Ok(());
+            }
+            CallKind::Finished => return Ok(()),
         }
         if options.progress {
             let announced = cx.sessions.get(&sid).map(|s| s.features);
@@ -161,7 +162,7 @@ impl Dealer {
             details.insert("receive_progress", Value::Bool(true));
         }
         let disclose = options.disclose_me || callee.disclose_caller || self.policy.disclose_caller;
-        if let Some(s) = cx.sessions.get(&sid).filter(|_| disclose) {
+        if let Some(s) = disclose.then(|| cx.sessions.get(&sid)).flatten() {
             details.insert("caller", UInt(sid.0));
             details.insert("caller_authid", Value::Str(s.identity.authid.clone()));
             details.insert("caller_authrole", Value::Str(s.identity.authrole.clone()));

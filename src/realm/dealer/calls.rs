@@ -40,6 +40,14 @@ pub struct OutCall {
     pub retry: Option<Box<Retry>>,
 }
 
+/// What a CALL is, for a caller's call table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    New,
+    InFlight,
+    Finished,
+}
+
 /// Most recently finished progressive invocations remembered per caller,
 /// so their late continuation chunks are dropped instead of starting new calls.
 const TOMBSTONES: usize = 16;
@@ -86,20 +94,24 @@ impl Calls {
         Some(call)
     }
 
-    /// True when `request` is a progressive invocation that already
-    /// finished (its continuation chunks are dropped). The final chunk
-    /// (`more == false`) clears the mark.
-    pub fn finished_stream(&mut self, caller: SessionId, request: RequestId, more: bool) -> bool {
+    /// What a CALL with ID `request` from `caller` is: a new call, the next
+    /// chunk of a call in flight, or a chunk of a progressive invocation
+    /// that already finished (dropped; the final chunk, `more == false`,
+    /// clears the mark). One lookup of the caller.
+    pub fn classify(&mut self, caller: SessionId, request: RequestId, more: bool) -> CallKind {
         let Some(entry) = self.by_caller.get_mut(&caller) else {
-            return false;
+            return CallKind::New;
         };
+        if entry.calls.contains_key(&request) {
+            return CallKind::InFlight;
+        }
         let Some(at) = entry.tombstones.iter().position(|r| *r == request) else {
-            return false;
+            return CallKind::New;
         };
         if !more {
             entry.tombstones.swap_remove(at);
         }
-        true
+        CallKind::Finished
     }
 
     /// True when `request` of `caller` is a progressive invocation still
@@ -172,9 +184,11 @@ mod tests {
         let a = SessionId(1);
         c.insert(a, RequestId(5), call(true));
         c.remove(a, RequestId(5));
-        assert!(c.finished_stream(a, RequestId(5), true));
-        assert!(c.finished_stream(a, RequestId(5), false));
-        assert!(!c.finished_stream(a, RequestId(5), false));
-        assert!(!c.finished_stream(a, RequestId(6), true));
+        assert_eq!(c.classify(a, RequestId(5), true), CallKind::Finished);
+        assert_eq!(c.classify(a, RequestId(5), false), CallKind::Finished);
+        assert_eq!(c.classify(a, RequestId(5), false), CallKind::New);
+        assert_eq!(c.classify(a, RequestId(6), true), CallKind::New);
+        c.insert(a, RequestId(6), call(true));
+        assert_eq!(c.classify(a, RequestId(6), true), CallKind::InFlight);
     }
 }
