@@ -16,6 +16,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchyard::wire::{Dict, Message, RequestId, Text};
 
+/// How long `collect` reads results.
+#[derive(Clone, Copy)]
+enum Until {
+    /// At least one (closed loop).
+    OneBatch,
+    /// Until this time (open loop: the next call's send time).
+    Due(u64),
+    /// Until every call is answered, or this time.
+    Drained(u64),
+}
+
 /// What the RPC scenario does.
 #[derive(Debug, Clone)]
 pub struct Rpc {
@@ -159,7 +170,7 @@ impl Run {
                     let due = start + ((seq as f64) * 1e9 / rate) as u64;
                     if due > now_ns() {
                         c.flush().await?;
-                        self.collect(&mut c, &mut pending, counts, hist, Some(due))
+                        self.collect(&mut c, &mut pending, counts, hist, Until::Due(due))
                             .await?;
                     }
                     due
@@ -188,45 +199,49 @@ impl Run {
             self.shared.note_sent(1);
             if per_caller.is_none() && pending.len() as u64 >= self.cfg.window {
                 c.flush().await?;
-                self.collect(&mut c, &mut pending, counts, hist, None)
+                self.collect(&mut c, &mut pending, counts, hist, Until::OneBatch)
                     .await?;
             }
         }
         c.flush().await?;
         let drain_until = now_ns() + ANSWER_TIMEOUT.as_nanos() as u64;
-        while !pending.is_empty() && now_ns() < drain_until {
-            self.collect(&mut c, &mut pending, counts, hist, Some(drain_until))
-                .await?;
-        }
+        let until = Until::Drained(drain_until);
+        self.collect(&mut c, &mut pending, counts, hist, until)
+            .await?;
         counts.lost += pending.len() as u64;
         let _ = c.goodbye().await;
         Ok(())
     }
 
-    /// Reads results: at least one (closed loop), or until `until` (open loop).
+    /// Reads results for as long as `until` says.
     async fn collect(
         &self,
         c: &mut Conn,
         pending: &mut HashSet<u64>,
         counts: &mut Counts,
         hist: &mut hdrhistogram::Histogram<u64>,
-        until: Option<u64>,
+        until: Until,
     ) -> anyhow::Result<()> {
         loop {
             let wait = match until {
-                Some(t) => Duration::from_nanos(t.saturating_sub(now_ns())),
-                None => ANSWER_TIMEOUT,
+                Until::OneBatch => ANSWER_TIMEOUT,
+                Until::Drained(_) if pending.is_empty() => return Ok(()),
+                Until::Due(t) | Until::Drained(t) => {
+                    Duration::from_nanos(t.saturating_sub(now_ns()))
+                }
             };
             let msg = match c.recv_within(wait.max(Duration::from_micros(1))).await? {
                 Some(m) => m,
-                None if until.is_some() => return Ok(()),
-                None => anyhow::bail!("no RESULT within {wait:?}"),
+                None if matches!(until, Until::OneBatch) => {
+                    anyhow::bail!("no RESULT within {wait:?}")
+                }
+                None => return Ok(()),
             };
             self.result(msg, pending, counts, hist);
             while let Some(Ok(msg)) = poll_once(c.recv()).await {
                 self.result(msg, pending, counts, hist);
             }
-            if until.is_none() {
+            if let Until::OneBatch = until {
                 return Ok(());
             }
         }
