@@ -40,10 +40,16 @@ pub struct Conn {
     next_request: u64,
 }
 
+/// HELLO: every role, with the RPC features the `rpc` scenario uses
+/// (progressive call results; the callee also accepts INTERRUPT).
 fn hello(target: &Target) -> Message {
-    let roles = ["publisher", "subscriber", "caller", "callee"]
-        .iter()
-        .fold(Dict::new(), |d, r| d.with(r, Dict::new()));
+    let features = |f: Dict| Dict::new().with("features", f);
+    let progressive = Dict::new().with("progressive_call_results", true);
+    let roles = Dict::new()
+        .with("publisher", Dict::new())
+        .with("subscriber", Dict::new())
+        .with("caller", features(progressive.clone()))
+        .with("callee", features(progressive.with("call_canceling", true)));
     let mut details = Dict::new()
         .with("roles", roles)
         .with("agent", "switchyard-load");

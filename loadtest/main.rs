@@ -5,6 +5,7 @@
 //! `switchyard-load <pubsub|rpc|connect> [options]` or `--profile FILE`
 //! (a TOML file of the same options; the command line overrides it).
 
+mod caller;
 mod conn;
 mod connect;
 mod pubsub;
@@ -101,9 +102,16 @@ struct Args {
     /// rpc: callees [1].
     #[arg(long)]
     callees: Option<usize>,
-    /// rpc: all callees register one procedure with invoke=roundrobin.
+    /// rpc: all callees register one procedure (a shared registration).
     #[arg(long)]
     shared: Option<bool>,
+    /// rpc with --shared: the invoke policy, roundrobin, random, first, last,
+    /// least_loaded or single [roundrobin].
+    #[arg(long)]
+    invoke: Option<String>,
+    /// rpc: calls ask for progressive results; callees answer in N chunks.
+    #[arg(long)]
+    progressive: Option<u32>,
     /// connect: sessions to open [1000].
     #[arg(long)]
     sessions: Option<usize>,
@@ -161,7 +169,9 @@ fn resolve(mut a: Args) -> Result<Args> {
         rate,
         callers,
         callees,
-        shared
+        shared,
+        invoke,
+        progressive
     );
     merge!(a, p, sessions, concurrency, hold, trickle);
     Ok(a)
@@ -230,7 +240,7 @@ fn run(args: Args) -> Result<bool> {
     let pid = a.router_pid;
     let sampler =
         pid.map(|pid| std::thread::spawn(move || sample_window(pid, measure_from, stop_at)));
-    let (expected, agent, extra) = match scenario.as_str() {
+    let out = match scenario.as_str() {
         "pubsub" => run_pubsub(&a, &target, &shared, stop_at)?,
         "rpc" => run_rpc(&a, &target, &shared, stop_at)?,
         "mixed" => run_mixed(&a, &target, &shared, stop_at)?,
@@ -242,16 +252,16 @@ fn run(args: Args) -> Result<bool> {
         .lock()
         .map(|m| (m.0, m.1.clone()))
         .map_err(|_| anyhow::anyhow!("lock"))?;
-    if let Some(expected) = expected {
+    if let Some(expected) = out.expected {
         counts.lost = expected.saturating_sub(counts.received.saturating_sub(counts.duplicated));
     }
     let rate = hist.len() as f64 / duration;
     let window = sampler.and_then(|s| s.join().ok()).flatten();
     let router = router_numbers(window, hist.len(), None);
-    report::print_table(&scenario, &counts, rate, &hist, &router);
+    report::print_table(&scenario, &counts, rate, &hist, &out.rows, &router);
     let body = json!({
-        "scenario": scenario, "config": a, "machine": report::machine(), "router_agent": agent,
-        "results": {"counts": counts, "throughput_per_s": rate, "latency": report::latency(&hist), "expected": expected, "extra": extra},
+        "scenario": scenario, "config": a, "machine": report::machine(), "router_agent": out.agent,
+        "results": {"counts": counts, "throughput_per_s": rate, "latency": report::latency(&hist), "expected": out.expected, "extra": out.extra},
         "router": router,
     });
     write_json(&a, &body)?;
@@ -263,7 +273,18 @@ fn run(args: Args) -> Result<bool> {
     )
 }
 
-type Outcome = (Option<u64>, String, serde_json::Value);
+/// What a scenario reports besides the shared counts.
+#[derive(Default)]
+struct Outcome {
+    /// Deliveries the subscribers should have received (pub/sub).
+    expected: Option<u64>,
+    /// The router's `agent`.
+    agent: String,
+    /// Scenario-specific results (`results.extra` in the JSON report).
+    extra: serde_json::Value,
+    /// Extra lines of the table, e.g. the rpc mode.
+    rows: Vec<(String, String)>,
+}
 
 fn pubsub_config(a: &Args, stop_at: u64) -> pubsub::PubSub {
     pubsub::PubSub {
@@ -287,25 +308,45 @@ fn run_pubsub(
     let (tasks, res) = pubsub::tasks(pubsub_config(a, stop_at), target.clone(), shared.clone());
     runner::run(a.threads.unwrap_or(1), tasks, shared, a.quiet)?;
     use pubsub::RunResult;
-    Ok((Some(res.expected()), res.agent(), json!(null)))
+    let (expected, agent) = (Some(res.expected()), res.agent());
+    Ok(Outcome {
+        expected,
+        agent,
+        ..Outcome::default()
+    })
 }
 
-fn rpc_config(a: &Args, stop_at: u64) -> rpc::Rpc {
-    rpc::Rpc {
+fn rpc_config(a: &Args, stop_at: u64) -> Result<rpc::Rpc> {
+    let shared = match (a.shared.unwrap_or(false), a.invoke.as_deref()) {
+        (true, policy) => Some(rpc::Rpc::policy(policy.unwrap_or("roundrobin"))?),
+        (false, None) => None,
+        (false, Some(_)) => bail!("--invoke applies to a shared registration (--shared true)"),
+    };
+    if a.progressive == Some(0) {
+        bail!("--progressive N needs N >= 1 (the chunks of each result)");
+    }
+    Ok(rpc::Rpc {
         callers: a.callers.unwrap_or(8),
         callees: a.callees.unwrap_or(1),
         window: a.window.unwrap_or(64),
         payload: a.payload.unwrap_or(64),
-        shared_registration: a.shared.unwrap_or(false),
+        shared,
+        progressive: a.progressive,
         rate: a.rate,
         stop_at,
-    }
+    })
 }
 
 fn run_rpc(a: &Args, target: &conn::Target, shared: &Arc<Shared>, stop_at: u64) -> Result<Outcome> {
-    let tasks = rpc::tasks(rpc_config(a, stop_at), target.clone(), shared.clone());
+    let cfg = rpc_config(a, stop_at)?;
+    let (tasks, run) = rpc::tasks(cfg, target.clone(), shared.clone());
     runner::run(a.threads.unwrap_or(1), tasks, shared, a.quiet)?;
-    Ok((None, String::new(), json!(null)))
+    let (extra, rows) = run.report("");
+    Ok(Outcome {
+        extra,
+        rows,
+        ..Outcome::default()
+    })
 }
 
 /// Pub/sub and RPC at once (an open-loop `rate` applies to each part).
@@ -315,13 +356,11 @@ fn run_mixed(
     shared: &Arc<Shared>,
     stop_at: u64,
 ) -> Result<Outcome> {
+    let cfg = rpc_config(a, stop_at)?;
     let (mut tasks, res) = pubsub::tasks(pubsub_config(a, stop_at), target.clone(), shared.clone());
     let calls = Arc::new(Shared::new(shared.measure_from));
-    tasks.extend(rpc::tasks(
-        rpc_config(a, stop_at),
-        target.clone(),
-        calls.clone(),
-    ));
+    let (rpc_tasks, run) = rpc::tasks(cfg, target.clone(), calls.clone());
+    tasks.extend(rpc_tasks);
     runner::run(a.threads.unwrap_or(1), tasks, shared, a.quiet)?;
     let (c, h) = calls
         .merged
@@ -340,8 +379,16 @@ fn run_mixed(
         c.received, c.lost, c.errors
     );
     use pubsub::RunResult;
-    let rpc = json!({"calls": c, "call_latency": report::latency(&h), "calls_per_s": h.len() as f64 / secs});
-    Ok((Some(res.expected()), res.agent(), rpc))
+    let (mut rpc, rows) = run.report("rpc ");
+    rpc["calls"] = json!(c);
+    rpc["call_latency"] = report::latency(&h);
+    rpc["calls_per_s"] = json!(h.len() as f64 / secs);
+    Ok(Outcome {
+        expected: Some(res.expected()),
+        agent: res.agent(),
+        extra: rpc,
+        rows,
+    })
 }
 
 fn run_connect(a: &Args, target: &conn::Target, shared: &Arc<Shared>) -> Result<bool> {
@@ -375,7 +422,7 @@ fn run_connect(a: &Args, target: &conn::Target, shared: &Arc<Shared>) -> Result<
     let rate = counts.received as f64 / secs.max(1e-9);
     let peak = at_peak.lock().ok().and_then(|p| *p);
     let router = router_numbers(before.zip(peak), 0, Some(sessions));
-    report::print_table("connect", &counts, rate, &hist, &router);
+    report::print_table("connect", &counts, rate, &hist, &[], &router);
     let body = json!({
         "scenario": "connect", "config": a, "machine": report::machine(),
         "results": {"counts": counts, "joins_per_s": rate, "time_to_welcome": report::latency(&hist)},

@@ -61,12 +61,23 @@ pub fn latency(h: &Histogram<u64>) -> Value {
     })
 }
 
-/// Prints the human-readable table.
-pub fn print_table(scenario: &str, counts: &Counts, rate: f64, h: &Histogram<u64>, router: &Value) {
+/// Prints the human-readable table; `rows` (e.g. the rpc mode) follow the
+/// throughput.
+pub fn print_table(
+    scenario: &str,
+    counts: &Counts,
+    rate: f64,
+    h: &Histogram<u64>,
+    rows: &[(String, String)],
+    router: &Value,
+) {
     println!("== switchyard-load {scenario} ==");
     println!("{:<22} {}", "sent", counts.sent);
     println!("{:<22} {}", "received", counts.received);
     println!("{:<22} {:.0}/s", "throughput (measured)", rate);
+    for (k, v) in rows {
+        println!("{k:<22} {v}");
+    }
     for (k, v) in [
         ("lost", counts.lost),
         ("duplicated", counts.duplicated),
