@@ -238,11 +238,12 @@ impl Dealer {
         };
         match cx.reply_limited(callee, &msg) {
             Ok(()) => {
-                let inv = Inv {
+                self.invocations.insert(Inv {
                     caller: call.caller,
+                    callee,
+                    id: request.0,
                     registration: call.registration,
-                };
-                self.invocations.insert(callee, request.0, inv);
+                });
             }
             Err(too_large) => self.too_large_for_callee(cx, call.caller, too_large),
         }
@@ -257,12 +258,10 @@ impl Dealer {
         payload: Payload,
     ) {
         // None: the invocation already ended (final answer, callee gone, interrupt).
-        let Some((callee, id)) = self.invocations.of_caller(&caller) else {
+        let Some(inv) = self.invocations.of_caller(&caller) else {
             return;
         };
-        let Some(inv) = self.invocations.get(callee, id) else {
-            return;
-        };
+        let (callee, id) = (inv.callee, inv.id);
         let details = if progress {
             Dict::new().with("progress", true)
         } else {

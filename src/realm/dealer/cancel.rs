@@ -122,9 +122,10 @@ impl Dealer {
         mode: CancelMode,
         reason: ErrorUri,
     ) {
-        let Some((callee, id)) = self.invocations.of_caller(&caller) else {
+        let Some(inv) = self.invocations.of_caller(&caller) else {
             return;
         };
+        let (callee, id) = (inv.callee, inv.id);
         if mode != CancelMode::Kill {
             self.invocations.remove(callee, id);
         }
