@@ -6,33 +6,14 @@
 
 mod common;
 
+use common::process::{assert_interop_ok, run};
 use common::Router;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::{mpsc, OnceLock};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 const AUTOBAHN: &str = "autobahn[serialization]==26.10.2";
-
-fn run(cmd: &mut Command, what: &str, limit: Duration) -> Output {
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let child = child.unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    let id = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out.unwrap_or_else(|e| panic!("{what} failed: {e}")),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("{what} did not finish within {limit:?}");
-        }
-    }
-}
 
 /// The venv's python, creating the venv and installing Autobahn on first use
 /// (once per test process: the tests of this file run in parallel).
@@ -103,13 +84,7 @@ fn run_script_everywhere(script: &str, router: &Router, limit: Duration) {
                 "the autobahn client",
                 limit,
             );
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success() && stdout.contains("INTEROP OK"),
-                "{} over {kind}/{ser} failed:\n{stdout}\n{}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert_interop_ok(&out, &format!("{} over {kind}/{ser}", script.display()));
         }
     }
 }

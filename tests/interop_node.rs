@@ -10,10 +10,11 @@
 
 mod common;
 
+use common::process::{assert_interop_ok, run};
 use common::Router;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::{mpsc, OnceLock};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The npm packages, pinned. autobahn-js takes its WebSocket from the global
@@ -21,26 +22,6 @@ use std::time::Duration;
 /// there (wampy is handed `ws` explicitly). `when` gives autobahn-js promises
 /// that report progress.
 const PACKAGES: [&str; 4] = ["autobahn@26.3.1", "when@3.7.8", "wampy@8.0.2", "ws@8.23.1"];
-
-fn run(cmd: &mut Command, what: &str, limit: Duration) -> Output {
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let child = child.unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    let id = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out.unwrap_or_else(|e| panic!("{what} failed: {e}")),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("{what} did not finish within {limit:?}");
-        }
-    }
-}
 
 fn node_present() -> bool {
     let found = Command::new("node").arg("--version").output();
@@ -112,13 +93,7 @@ fn run_script_everywhere(script: &str, router: &Router) {
             "the node client",
             Duration::from_secs(60),
         );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("INTEROP OK"),
-            "{} over websocket/{ser} failed:\n{stdout}\n{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_interop_ok(&out, &format!("{} over websocket/{ser}", script.display()));
     }
 }
 

@@ -2,6 +2,8 @@
 //! blocking WAMP client over the project's own transport and codecs.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod process;
+
 use bytes::Bytes;
 use std::time::Duration;
 use switchyard::runtime::{self, RouterOptions, Running};
