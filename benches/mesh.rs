@@ -25,6 +25,7 @@ fn envelope(n: u64) -> Envelope {
                 }),
                 kwargs: None,
             },
+            recipients: None,
         },
     }
 }

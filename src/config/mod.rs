@@ -25,7 +25,7 @@ mod validate;
 
 pub use error::{ConfigError, Problem, ProblemKind};
 pub use tree::{
-    Config, LogFormat, MeshConfig, Placement, RawSocketConfig, RealmConfig, RealmsConfig,
-    SessionConfig, SlowConsumer, WebSocketConfig, MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE,
+    Config, HistoryConfig, LogFormat, MeshConfig, Placement, RawSocketConfig, RealmConfig,
+    RealmsConfig, SessionConfig, SlowConsumer, WebSocketConfig, MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE,
 };
 pub use validate::MAX_SHARDS;

@@ -285,6 +285,56 @@ pub struct RealmConfig {
     /// The longest timeout, in milliseconds, a CALL gets (0: no limit).
     #[serde(default)]
     pub call_timeout_max_ms: u64,
+    /// Disclose every publisher to its subscribers (EVENT.Details.publisher...).
+    #[serde(default)]
+    pub disclose_publisher: bool,
+    /// Keep retained events (`PUBLISH.Options.retain`).
+    #[serde(default = "retention_default")]
+    pub retention: bool,
+    /// The most topics with a retained event.
+    #[serde(default = "retained_max_topics_default")]
+    pub retained_max_topics: usize,
+    /// The most bytes of retained events.
+    #[serde(default = "retained_max_bytes_default")]
+    pub retained_max_bytes: usize,
+    /// How long a retained event lives, in milliseconds (0: until replaced or evicted).
+    #[serde(default)]
+    pub retained_ttl_ms: u64,
+    /// The subscriptions with an event history (`[[realms.realm.history]]`).
+    #[serde(default)]
+    pub history: Vec<HistoryConfig>,
+}
+
+/// One subscription with an event history (`[[realms.realm.history]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryConfig {
+    /// The subscription's topic pattern.
+    pub topic: String,
+    /// How it matches: "exact", "prefix" or "wildcard".
+    #[serde(default = "match_default", rename = "match")]
+    pub match_policy: String,
+    /// The most events kept.
+    pub limit: usize,
+    /// The oldest event kept, in milliseconds (0: no age limit).
+    #[serde(default)]
+    pub max_age_ms: u64,
+}
+
+fn match_default() -> String {
+    "exact".into()
+}
+
+fn retention_default() -> bool {
+    true
+}
+
+fn retained_max_topics_default() -> usize {
+    10_000
+}
+
+fn retained_max_bytes_default() -> usize {
+    64 << 20
 }
 
 impl RealmConfig {
@@ -296,6 +346,12 @@ impl RealmConfig {
             disclose_caller: false,
             call_timeout_default_ms: 0,
             call_timeout_max_ms: 0,
+            disclose_publisher: false,
+            retention: retention_default(),
+            retained_max_topics: retained_max_topics_default(),
+            retained_max_bytes: retained_max_bytes_default(),
+            retained_ttl_ms: 0,
+            history: Vec::new(),
         }
     }
 }

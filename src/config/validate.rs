@@ -7,12 +7,15 @@ use std::ops::RangeInclusive;
 
 use super::error::{ConfigError, Problem};
 use super::tree::{
-    Config, MeshConfig, RawSocketConfig, RealmsConfig, SessionConfig, WebSocketConfig,
+    Config, MeshConfig, RawSocketConfig, RealmConfig, RealmsConfig, SessionConfig, WebSocketConfig,
     MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE,
 };
 
 /// Most shards a router may be configured with.
 pub const MAX_SHARDS: usize = crate::realm::ids::MAX_SHARDS;
+
+/// The most events one history subscription may keep.
+pub const MAX_HISTORY_EVENTS: usize = 1_000_000;
 
 /// The longest call timeout a realm may configure: one day, in milliseconds.
 pub const MAX_CALL_TIMEOUT_MS: u64 = 86_400_000;
@@ -176,6 +179,48 @@ fn check_mesh(m: &MeshConfig, out: &mut Vec<Problem>) {
     );
 }
 
+/// The retention bounds and history subscriptions of `realms.realm[i]`.
+fn check_pubsub(i: usize, realm: &RealmConfig, out: &mut Vec<Problem>) {
+    let key = |k: &str| format!("realms.realm[{i}].{k}");
+    if realm.retention && realm.retained_max_topics == 0 {
+        out.push(Problem::invalid(
+            key("retained_max_topics"),
+            "must be at least 1 (set retention = false to keep no retained events)",
+        ));
+    }
+    if realm.retained_ttl_ms > MAX_CALL_TIMEOUT_MS * 365 {
+        out.push(Problem::invalid(key("retained_ttl_ms"), "is over one year"));
+    }
+    for (j, h) in realm.history.iter().enumerate() {
+        let hkey = |k: &str| key(&format!("history[{j}].{k}"));
+        let Some(policy) = crate::routing::MatchPolicy::from_name(&h.match_policy) else {
+            out.push(Problem::invalid(
+                hkey("match"),
+                format!(
+                    "{:?} is not one of \"exact\", \"prefix\", \"wildcard\"",
+                    h.match_policy
+                ),
+            ));
+            continue;
+        };
+        if !crate::routing::is_valid_uri(&h.topic, policy, crate::routing::UriCheck::Loose) {
+            out.push(Problem::invalid(
+                hkey("topic"),
+                format!(
+                    "{:?} is not a valid {} topic pattern",
+                    h.topic, h.match_policy
+                ),
+            ));
+        }
+        if !(1..=MAX_HISTORY_EVENTS).contains(&h.limit) {
+            out.push(Problem::invalid(
+                hkey("limit"),
+                format!("{} is not in 1..={MAX_HISTORY_EVENTS}", h.limit),
+            ));
+        }
+    }
+}
+
 fn check_realms(r: &RealmsConfig, out: &mut Vec<Problem>) {
     if r.realm.is_empty() && !r.auto_create {
         out.push(Problem::invalid(
@@ -212,6 +257,7 @@ fn check_realms(r: &RealmsConfig, out: &mut Vec<Problem>) {
                 ));
             }
         }
+        check_pubsub(i, realm, out);
         if max > 0 && realm.call_timeout_default_ms > max {
             out.push(Problem::invalid(
                 format!("realms.realm[{i}].call_timeout_default_ms"),

@@ -21,6 +21,10 @@ pub struct Stats {
     pub sessions_opened: u64,
     pub events_delivered: u64,
     pub events_dropped: u64,
+    /// Deliveries a publish's receiver lists turned away.
+    pub events_filtered: u64,
+    /// Retained events evicted to stay within the realm's bounds.
+    pub retained_evicted: u64,
     pub slow_consumer_disconnects: u64,
     pub calls: u64,
     pub protocol_violations: u64,

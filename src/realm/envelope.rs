@@ -4,13 +4,25 @@
 //! (events, invocations, results) and control (interest, registrations,
 //! acks) share one FIFO channel per shard pair, so per-source ordering holds.
 
+use super::broker::StoredEvent;
 use super::dealer::CalleeEntry;
 use super::ids::{CalleeAddr, CallerAddr, OpId, ShardId};
 use crate::routing::MatchPolicy;
-use crate::wire::options::{CancelMode, InvokePolicy};
+use crate::wire::options::{CancelMode, InvokePolicy, Recipients};
 use crate::wire::{
     Dict, ErrorUri, Payload, PublicationId, RegistrationId, SessionId, SubscriptionId, Text,
 };
+
+/// Who reads kept events (a new subscriber, or a `get_events` caller): the
+/// values receiver lists are tested against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub shard: ShardId,
+    pub session: SessionId,
+    pub subscription: SubscriptionId,
+    pub authid: Text,
+    pub authrole: Text,
+}
 
 /// One message between shards, addressed to a role.
 #[derive(Debug)]
@@ -26,12 +38,52 @@ pub enum Envelope {
 /// Envelopes a broker receives.
 #[derive(Debug)]
 pub enum BrokerMsg {
-    /// An event to deliver to this shard's subscribers of `topic`.
+    /// An event to deliver to this shard's subscribers of `topic` (that
+    /// the publish's receiver lists admit).
     Publish {
         topic: Text,
         publication: PublicationId,
         details: Dict,
         payload: Payload,
+        recipients: Option<Box<Recipients>>,
+    },
+    /// Keep `event` as the retained event of `topic` (this shard is its home).
+    Retain { topic: Text, event: StoredEvent },
+    /// Send `reader` the retained events of this shard's topics matching (pattern, policy).
+    GetRetained {
+        pattern: Text,
+        policy: MatchPolicy,
+        reader: Reader,
+    },
+    /// Retained events for a new subscriber of this shard.
+    RetainedEvents {
+        reader: Reader,
+        policy: MatchPolicy,
+        events: Vec<(Text, StoredEvent)>,
+    },
+    /// Append `event`, published to `topic`, to the history of subscription
+    /// (pattern, policy) (this shard is its home).
+    HistoryAppend {
+        pattern: Text,
+        policy: MatchPolicy,
+        topic: Text,
+        event: StoredEvent,
+    },
+    /// `wamp.subscription.get_events` for subscription (pattern, policy), kept here.
+    History {
+        pattern: Text,
+        policy: MatchPolicy,
+        subscription: SubscriptionId,
+        limit: usize,
+        reader: Reader,
+        caller: CallerAddr,
+    },
+    /// `wamp.subscription.remove_subscriber`: end `session`'s subscription (it lives here).
+    Revoke {
+        subscription: SubscriptionId,
+        session: SessionId,
+        reason: Option<Text>,
+        caller: CallerAddr,
     },
     /// The home shard's answer to `HomeMsg::SubscriptionAcquire`.
     SubscriptionAcquired {
@@ -110,6 +162,11 @@ pub enum DealerMsg {
         error: Text,
         payload: Payload,
     },
+    /// The answer of a meta procedure for `caller` (on this shard).
+    MetaAnswer {
+        caller: CallerAddr,
+        result: Result<Payload, ErrorUri>,
+    },
     /// The call of `caller` was canceled (`mode`) or ended (`killnowait`):
     /// forget or interrupt its invocation (its callee lives on this shard).
     Interrupt {
@@ -146,6 +203,15 @@ pub enum HomeMsg {
         invoke: InvokePolicy,
         callee: CalleeAddr,
         op: OpId,
+    },
+    /// `wamp.subscription.get_events`: find the subscription this shard
+    /// handed out and ask its history.
+    SubscriptionEvents {
+        realm: Text,
+        subscription: SubscriptionId,
+        limit: usize,
+        reader: Reader,
+        caller: CallerAddr,
     },
     /// `callee` no longer holds (realm, procedure, policy).
     RegistrationRelease {

@@ -27,6 +27,8 @@ struct HomeRegistration {
 #[derive(Default)]
 pub struct Home {
     subscriptions: HashMap<Key, (SubscriptionId, ShardSet)>,
+    /// The key of each subscription ID handed out.
+    subscription_keys: HashMap<SubscriptionId, Key>,
     registrations: HashMap<Key, HomeRegistration>,
 }
 
@@ -73,6 +75,29 @@ impl Home {
                 policy,
                 callee,
             } => self.release_registration(&(realm, procedure, policy), callee),
+            HomeMsg::SubscriptionEvents {
+                realm,
+                subscription,
+                limit,
+                reader,
+                caller,
+            } => {
+                let key = self.subscription_keys.get(&subscription);
+                let Some((_, pattern, policy)) = key.filter(|k| k.0 == realm) else {
+                    let result = Err(ErrorUri::NoSuchSubscription);
+                    let msg = DealerMsg::MetaAnswer { caller, result };
+                    return cx.send(caller.shard, Envelope::Dealer { realm, msg });
+                };
+                let msg = BrokerMsg::History {
+                    pattern: pattern.clone(),
+                    policy: *policy,
+                    subscription,
+                    limit,
+                    reader,
+                    caller,
+                };
+                cx.send(cx.me, Envelope::Broker { realm, msg });
+            }
         }
     }
 
@@ -83,10 +108,12 @@ impl Home {
         shard: ShardId,
         alloc: impl FnOnce() -> u64,
     ) -> SubscriptionId {
-        let entry = self
-            .subscriptions
-            .entry(key)
-            .or_insert_with(|| (SubscriptionId(alloc()), ShardSet::default()));
+        let keys = &mut self.subscription_keys;
+        let entry = self.subscriptions.entry(key).or_insert_with_key(|key| {
+            let id = SubscriptionId(alloc());
+            keys.insert(id, key.clone());
+            (id, ShardSet::default())
+        });
         entry.1.insert(shard);
         entry.0
     }
@@ -96,6 +123,7 @@ impl Home {
         if let Some(entry) = self.subscriptions.get_mut(key) {
             entry.1.remove(shard);
             if entry.1.is_empty() {
+                self.subscription_keys.remove(&entry.0);
                 self.subscriptions.remove(key);
             }
         }

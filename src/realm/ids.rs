@@ -59,6 +59,13 @@ impl ShardSet {
         }
     }
 
+    /// Keeps only the shards also in `other`.
+    pub fn intersect_with(&mut self, other: &ShardSet) {
+        for (w, o) in self.0.iter_mut().zip(other.0) {
+            *w &= o;
+        }
+    }
+
     /// The shards in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = ShardId> + '_ {
         self.0.iter().enumerate().flat_map(|(i, word)| {
@@ -146,6 +153,11 @@ impl IdAlloc {
         self.shard as u64 + 1 + (k - 1) * self.nr_shards as u64
     }
 
+    /// The home shard that handed out a subscription or registration ID.
+    pub fn home_of_id(id: u64, nr_shards: usize) -> ShardId {
+        (id.saturating_sub(1) % nr_shards.max(1) as u64) as ShardId
+    }
+
     /// The shard that owns a session ID.
     pub fn shard_of_session(session: u64, nr_shards: usize) -> ShardId {
         (session % nr_shards.max(1) as u64) as ShardId
@@ -180,6 +192,9 @@ mod tests {
         s.remove(64);
         let mut t = ShardSet::one(2);
         t.union_with(&s);
+        let mut both = t;
+        both.intersect_with(&ShardSet::one(130));
+        assert_eq!(both.iter().collect::<Vec<_>>(), [130]);
         assert_eq!(t.iter().collect::<Vec<_>>(), [0, 1, 2, 63, 130, 255]);
         let all = t;
         for shard in all.iter() {
@@ -194,7 +209,9 @@ mod tests {
         for shard in 0..3 {
             let mut a = IdAlloc::new(shard, 3);
             for _ in 0..100 {
-                assert!(seen.insert(a.subscription()));
+                let id = a.subscription();
+                assert!(seen.insert(id));
+                assert_eq!(IdAlloc::home_of_id(id, 3), shard);
             }
         }
         assert!(!seen.contains(&0));

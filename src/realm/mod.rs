@@ -14,7 +14,7 @@ pub mod ids;
 mod pending;
 pub mod timers;
 
-pub use broker::Broker;
+pub use broker::{Broker, HistorySpec, PubSubPolicy, Retention};
 pub use cx::{Cx, Outbox, Stats};
 pub use dealer::{Dealer, RpcPolicy};
 pub use envelope::Envelope;
@@ -32,9 +32,9 @@ pub struct Realm {
 
 impl Realm {
     /// The roles of realm `name`.
-    pub fn new(name: Text, anonymous: bool, rpc: RpcPolicy) -> Self {
+    pub fn new(name: Text, anonymous: bool, rpc: RpcPolicy, pubsub: PubSubPolicy) -> Self {
         Realm {
-            broker: Broker::new(name.clone()),
+            broker: Broker::new(name.clone(), pubsub),
             dealer: Dealer::new(name, rpc),
             anonymous,
         }

@@ -5,7 +5,7 @@
 pub mod trie;
 pub mod uri;
 
-pub use trie::PatternIndex;
+pub use trie::{pattern_matches, PatternIndex};
 pub use uri::{is_reserved, is_valid_uri, MatchPolicy, UriCheck};
 
 use std::hash::{Hash, Hasher};

@@ -57,6 +57,7 @@ impl RouterOptions {
                         name: r.name.clone(),
                         anonymous: r.anonymous,
                         rpc: rpc_policy(r),
+                        pubsub: pubsub_policy(r),
                     })
                     .collect(),
                 auto_create_realms: c.realms.auto_create,
@@ -73,5 +74,33 @@ fn rpc_policy(r: &crate::config::RealmConfig) -> crate::realm::RpcPolicy {
         disclose_caller: r.disclose_caller,
         default_timeout: ms(r.call_timeout_default_ms),
         max_timeout: ms(r.call_timeout_max_ms),
+    }
+}
+
+/// The publish & subscribe policy of a configured realm (validated: match
+/// names are known).
+fn pubsub_policy(r: &crate::config::RealmConfig) -> crate::realm::PubSubPolicy {
+    use crate::realm::{HistorySpec, PubSubPolicy, Retention};
+    let ms = |v: u64| (v > 0).then(|| std::time::Duration::from_millis(v));
+    PubSubPolicy {
+        disclose_publisher: r.disclose_publisher,
+        retention: Retention {
+            enabled: r.retention,
+            max_topics: r.retained_max_topics,
+            max_bytes: r.retained_max_bytes,
+            ttl: ms(r.retained_ttl_ms),
+        },
+        history: r
+            .history
+            .iter()
+            .filter_map(|h| {
+                Some(HistorySpec {
+                    topic: crate::wire::Text::from(h.topic.as_str()),
+                    policy: crate::routing::MatchPolicy::from_name(&h.match_policy)?,
+                    limit: h.limit,
+                    max_age: ms(h.max_age_ms),
+                })
+            })
+            .collect(),
     }
 }

@@ -21,6 +21,9 @@ impl PeerFeatures {
     /// Callee: accepts progressive INVOCATION chunks.
     pub const CALLEE_PROGRESSIVE_INVOCATIONS: PeerFeatures = PeerFeatures(1 << 3);
 
+    /// Subscriber: understands `[UNSUBSCRIBED, 0, {...}]` (subscription revocation).
+    pub const SUBSCRIBER_REVOCATION: PeerFeatures = PeerFeatures(1 << 4);
+
     /// No feature.
     pub const NONE: PeerFeatures = PeerFeatures(0);
 
@@ -57,6 +60,9 @@ impl PeerFeatures {
             matches!(f.get_bool(name), Ok(Some(true)))
         };
         let mut out = PeerFeatures::NONE;
+        if announced("subscriber", "subscription_revocation") {
+            out = out.with(Self::SUBSCRIBER_REVOCATION);
+        }
         if announced("caller", "progressive_call_invocations") {
             out = out.with(Self::CALLER_PROGRESSIVE_INVOCATIONS);
         }

@@ -103,7 +103,7 @@ impl Shard {
                 payload,
             } => {
                 let options = PublishOptions::parse(&options).map_err(bad_option)?;
-                broker.handle_publish(cx, sid, request, &options, topic, payload);
+                broker.handle_publish(cx, sid, request, options, topic, payload);
             }
             Message::Subscribe {
                 request,

@@ -4,7 +4,7 @@
 //! registrations router-wide, calls in flight).
 
 use super::Shard;
-use crate::realm::{Realm, RpcPolicy};
+use crate::realm::{PubSubPolicy, Realm, RpcPolicy};
 use crate::session::features::PeerFeatures;
 use crate::session::handshake::{Authenticator, Handshake, Refused, Step, Verdict};
 use crate::session::outbound::Outbound;
@@ -84,7 +84,12 @@ fn welcome_roles() -> Dict {
         "features",
         Dict::new()
             .with("publisher_exclusion", true)
-            .with("pattern_based_subscription", true),
+            .with("pattern_based_subscription", true)
+            .with("subscriber_blackwhite_listing", true)
+            .with("publisher_identification", true)
+            .with("event_retention", true)
+            .with("event_history", true)
+            .with("subscription_revocation", true),
     );
     let dealer = Dict::new().with(
         "features",
@@ -191,7 +196,12 @@ impl Shard {
         if !self.realms.contains_key(&realm) {
             self.realms.insert(
                 realm.clone(),
-                Realm::new(realm.clone(), true, RpcPolicy::default()),
+                Realm::new(
+                    realm.clone(),
+                    true,
+                    RpcPolicy::default(),
+                    PubSubPolicy::default(),
+                ),
             );
         }
         if identity.authid.as_str().is_empty() {

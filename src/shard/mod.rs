@@ -17,7 +17,7 @@ pub use pump::pump;
 
 use crate::realm::ids::{IdAlloc, ShardId};
 use crate::realm::timers::CallTimers;
-use crate::realm::{Cx, Envelope, Home, Outbox, Realm, RpcPolicy, Stats};
+use crate::realm::{Cx, Envelope, Home, Outbox, PubSubPolicy, Realm, RpcPolicy, Stats};
 use crate::routing::UriCheck;
 use crate::session::notify::Notify;
 use crate::session::outbound::Outbound;
@@ -35,6 +35,8 @@ pub struct RealmSettings {
     pub anonymous: bool,
     /// Caller disclosure and call timeouts.
     pub rpc: RpcPolicy,
+    /// Publisher disclosure, event retention and history.
+    pub pubsub: PubSubPolicy,
 }
 
 impl RealmSettings {
@@ -44,6 +46,7 @@ impl RealmSettings {
             name: name.into(),
             anonymous: true,
             rpc: RpcPolicy::default(),
+            pubsub: PubSubPolicy::default(),
         }
     }
 }
@@ -124,7 +127,10 @@ impl Shard {
             .iter()
             .map(|r| {
                 let name = Text::from(r.name.as_str());
-                (name.clone(), Realm::new(name, r.anonymous, r.rpc))
+                (
+                    name.clone(),
+                    Realm::new(name, r.anonymous, r.rpc, r.pubsub.clone()),
+                )
             })
             .collect();
         Shard {
@@ -252,7 +258,12 @@ impl Shard {
 /// first, which only an auto-created realm can be: those admit anonymous
 /// sessions).
 fn realm_entry(realms: &mut FxHashMap<Text, Realm>, name: Text) -> &mut Realm {
-    realms
-        .entry(name)
-        .or_insert_with_key(|name| Realm::new(name.clone(), true, RpcPolicy::default()))
+    realms.entry(name).or_insert_with_key(|name| {
+        Realm::new(
+            name.clone(),
+            true,
+            RpcPolicy::default(),
+            PubSubPolicy::default(),
+        )
+    })
 }

@@ -5,13 +5,25 @@
 //! are `PatternIndex`es: a publish matches exact, prefix and wildcard
 //! subscriptions without scanning them.
 //!
+//! It also keeps the events that outlive their delivery for the keys this
+//! shard is home for: retained events per topic, event history per
+//! configured subscription (`store.rs`).
+//!
 //! Client messages come in through `handle_subscribe`, `handle_unsubscribe`
 //! and `handle_publish`; envelopes from other shards through `apply`.
 
+mod filter;
+mod kept;
+mod policy;
 mod publish;
+mod revoke;
+mod store;
 mod subscribe;
 
+pub use filter::Filter;
+pub use policy::{HistorySpec, PubSubPolicy, Retention};
 pub use publish::{event_frame, Delivery};
+pub use store::{rfc3339, StoredEvent};
 
 use super::cx::Cx;
 use super::envelope::BrokerMsg;
@@ -19,7 +31,8 @@ use super::ids::{ShardId, ShardSet};
 use super::pending::Pending;
 use crate::routing::{MatchPolicy, PatternIndex};
 use crate::session::outbound::Outbound;
-use crate::wire::{RequestId, Serializer, SessionId, SubscriptionId, Text};
+use crate::wire::{Payload, RequestId, Serializer, SessionId, SubscriptionId, Text};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// A local subscriber of a topic.
@@ -27,6 +40,18 @@ pub struct Subscriber {
     pub session: SessionId,
     pub serializer: Serializer,
     pub outbound: Rc<Outbound>,
+    /// Tested against a publish's `eligible_authid`/`exclude_authid`.
+    pub authid: Text,
+    /// Tested against a publish's `eligible_authrole`/`exclude_authrole`.
+    pub authrole: Text,
+}
+
+/// A SUBSCRIBE waiting for its topic to become active.
+pub struct Waiter {
+    pub session: SessionId,
+    pub request: RequestId,
+    /// Send the retained events after SUBSCRIBED.
+    pub get_retained: bool,
 }
 
 /// A subscription (pattern + policy) with local subscribers, or local
@@ -36,9 +61,10 @@ pub struct Topic {
     pub id: Option<SubscriptionId>,
     /// True once every shard routes this topic's events here.
     pub active: bool,
+    /// Sorted by session ID (an `eligible` list finds its sessions by binary search).
     pub subscribers: Vec<Subscriber>,
     /// SUBSCRIBEs waiting for the topic to become active.
-    pub waiters: Vec<(SessionId, RequestId)>,
+    pub waiters: Vec<Waiter>,
 }
 
 /// What a broker operation waits for.
@@ -56,21 +82,34 @@ enum Waiting {
 /// One realm's pub/sub state on one shard.
 pub struct Broker {
     realm: Text,
+    policy: PubSubPolicy,
     topics: PatternIndex<Topic>,
     /// For each pattern, the other shards that have subscribers of it.
     interest: PatternIndex<ShardSet>,
     pending: Pending<Waiting>,
+    /// Retained events of the topics this shard is home for.
+    retained: store::Retained,
+    /// Event histories of the configured subscriptions this shard is home for.
+    history: HashMap<(Text, MatchPolicy), store::History>,
 }
 
 impl Broker {
     /// The broker of `realm`.
-    pub fn new(realm: Text) -> Self {
+    pub fn new(realm: Text, policy: PubSubPolicy) -> Self {
         Broker {
             realm,
+            policy,
             topics: PatternIndex::default(),
             interest: PatternIndex::default(),
             pending: Pending::default(),
+            retained: store::Retained::default(),
+            history: HashMap::new(),
         }
+    }
+
+    /// Retained events held on this shard: (topics, bytes).
+    pub fn retained_usage(&self) -> (usize, usize) {
+        self.retained.usage()
     }
 
     /// Subscriptions with local subscribers (or waiting SUBSCRIBEs).
@@ -96,9 +135,53 @@ impl Broker {
                 publication,
                 details,
                 payload,
+                recipients,
             } => {
-                let d = self.deliver(&topic, publication, &details, &payload, None);
-                d.count(cx.stats);
+                let filter = recipients.map(|r| Filter::new(&r, cx.me, cx.nr_shards));
+                let event = publish::Event {
+                    topic: &topic,
+                    publication,
+                    details: &details,
+                    payload: &payload,
+                };
+                self.deliver(&event, None, filter.as_ref()).count(cx.stats);
+            }
+            BrokerMsg::Retain { topic, event } => self.store_retained(cx, topic, event),
+            BrokerMsg::GetRetained {
+                pattern,
+                policy,
+                reader,
+            } => self.send_retained(cx, &pattern, policy, reader),
+            BrokerMsg::RetainedEvents {
+                reader,
+                policy,
+                events,
+            } => self.deliver_retained(cx, &reader, policy, events),
+            BrokerMsg::HistoryAppend {
+                pattern,
+                policy,
+                topic,
+                event,
+            } => self.append_history(pattern, policy, topic, event),
+            BrokerMsg::History {
+                pattern,
+                policy,
+                subscription,
+                limit,
+                reader,
+                caller,
+            } => {
+                let result = self.read_history(&pattern, policy, subscription, limit, &reader);
+                self.meta_answer(cx, caller, result);
+            }
+            BrokerMsg::Revoke {
+                subscription,
+                session,
+                reason,
+                caller,
+            } => {
+                let result = self.revoke(cx, subscription, session, reason);
+                self.meta_answer(cx, caller, result.map(|()| Payload::empty()));
             }
             BrokerMsg::SubscriptionAcquired { op, subscription } => {
                 self.subscription_acquired(cx, op, subscription)
@@ -160,7 +243,7 @@ mod tests {
 
     #[test]
     fn interest_is_tracked_per_shard_and_pattern() {
-        let mut b = Broker::new(Text::from("realm1"));
+        let mut b = Broker::new(Text::from("realm1"), PubSubPolicy::default());
         let t = Text::from("com.a");
         b.set_interest(&t, MatchPolicy::Exact, 1, true);
         b.set_interest(&t, MatchPolicy::Exact, 200, true);

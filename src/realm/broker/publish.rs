@@ -1,9 +1,13 @@
 //! PUBLISH on the broker: deliver to the local subscribers of every matching
 //! subscription (each EVENT encoded once per subscription and serializer,
-//! shared by its subscribers) and send one `Publish` envelope to each other
-//! shard with interest.
+//! shared by its subscribers) that the publish's receiver lists admit, send
+//! one `Publish` envelope to each other shard with interest (and, with an
+//! `eligible` list, only to the shards of its sessions), and hand the event
+//! to retention and history.
 
-use super::Broker;
+use super::filter::{eligible_shards, Filter};
+use super::store::StoredEvent;
+use super::{Broker, Subscriber};
 use crate::realm::cx::{Cx, Stats};
 use crate::realm::envelope::{BrokerMsg, Envelope};
 use crate::routing::{is_reserved, is_valid_uri, MatchPolicy};
@@ -16,6 +20,7 @@ use crate::wire::{
     SubscriptionId, Text,
 };
 use bytes::{Bytes, BytesMut};
+use std::time::SystemTime;
 
 /// What a delivery did, for the shard's counters.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +29,8 @@ pub struct Delivery {
     pub dropped: u64,
     /// Subscribers whose queue went over budget with this event (disconnected).
     pub overflowed: u64,
+    /// Subscribers the publish's receiver lists turned away.
+    pub filtered: u64,
 }
 
 impl Delivery {
@@ -32,7 +39,16 @@ impl Delivery {
         stats.events_delivered += self.delivered;
         stats.events_dropped += self.dropped;
         stats.slow_consumer_disconnects += self.overflowed;
+        stats.events_filtered += self.filtered;
     }
+}
+
+/// An event as delivered: where it was published and what it carries.
+pub struct Event<'a> {
+    pub topic: &'a str,
+    pub publication: PublicationId,
+    pub details: &'a Dict,
+    pub payload: &'a Payload,
 }
 
 impl Broker {
@@ -42,7 +58,7 @@ impl Broker {
         cx: &mut Cx,
         sid: SessionId,
         request: RequestId,
-        options: &PublishOptions,
+        options: PublishOptions,
         topic: Text,
         payload: Payload,
     ) {
@@ -54,19 +70,48 @@ impl Broker {
             return;
         }
         let publication = PublicationId(cx.ids.publication());
-        let details = Dict::new();
+        let details = self.event_details(cx, sid, &options);
+        let recipients = options.recipients;
+        let filter = recipients
+            .as_deref()
+            .map(|r| Filter::new(r, cx.me, cx.nr_shards));
         let exclude = options.exclude_me.then_some(sid);
-        self.deliver(&topic, publication, &details, &payload, exclude)
+        let event = Event {
+            topic: &topic,
+            publication,
+            details: &details,
+            payload: &payload,
+        };
+        self.deliver(&event, exclude, filter.as_ref())
             .count(cx.stats);
-        for dest in self.interested_shards(&topic).iter() {
+        let mut shards = self.interested_shards(&topic);
+        if let Some(reach) = recipients
+            .as_deref()
+            .and_then(|r| eligible_shards(r, cx.nr_shards))
+        {
+            shards.intersect_with(&reach);
+        }
+        for dest in shards.iter() {
             let msg = BrokerMsg::Publish {
                 topic: topic.clone(),
                 publication,
                 details: details.clone(),
                 payload: payload.clone(),
+                recipients: recipients.clone(),
             };
             let realm = self.realm.clone();
             cx.send(dest, Envelope::Broker { realm, msg });
+        }
+        if options.retain || !self.policy.history.is_empty() {
+            let kept = StoredEvent {
+                publication,
+                details,
+                payload,
+                recipients,
+                publisher: sid,
+                published: SystemTime::now(),
+            };
+            self.keep(cx, &topic, kept, options.retain);
         }
         if options.acknowledge {
             let msg = Message::Published {
@@ -77,50 +122,124 @@ impl Broker {
         }
     }
 
+    /// EVENT.Details for a publish of `sid`: the publisher, when it asks to
+    /// be disclosed or the realm discloses every publisher.
+    fn event_details(&self, cx: &Cx, sid: SessionId, options: &PublishOptions) -> Dict {
+        let disclose = options.disclose_me || self.policy.disclose_publisher;
+        let Some(s) = disclose.then(|| cx.sessions.get(&sid)).flatten() else {
+            return Dict::new();
+        };
+        Dict::new()
+            .with("publisher", sid.0)
+            .with("publisher_authid", s.identity.authid.clone())
+            .with("publisher_authrole", s.identity.authrole.clone())
+    }
+
     /// Delivers an event to the local subscribers of every subscription
-    /// matching `topic`, except `exclude`. Each EVENT is encoded once per
-    /// (subscription, serializer) and shared by its subscribers; pattern
-    /// subscriptions get `Details.topic`.
+    /// matching its topic, except `exclude` and those `filter` turns away.
+    /// Each EVENT is encoded once per (subscription, serializer) and shared
+    /// by its subscribers; pattern subscriptions get `Details.topic`. An
+    /// `eligible` list is walked instead of the subscribers.
     pub fn deliver(
         &self,
-        topic: &str,
-        publication: PublicationId,
-        details: &Dict,
-        payload: &Payload,
+        event: &Event,
         exclude: Option<SessionId>,
+        filter: Option<&Filter>,
     ) -> Delivery {
         let mut result = Delivery::default();
-        self.topics.matches(topic, |(policy, t)| {
+        self.topics.matches(event.topic, |(policy, t)| {
             let (Some(subscription), true) = (t.id, t.active) else {
                 return;
             };
             let pattern_details;
             let details = if policy == MatchPolicy::Exact {
-                details
+                event.details
             } else {
-                pattern_details = details.clone().with("topic", topic);
+                pattern_details = event.details.clone().with("topic", event.topic);
                 &pattern_details
             };
-            let mut frames: [Option<Option<Bytes>>; 3] = [None, None, None];
-            for s in &t.subscribers {
-                if Some(s.session) == exclude {
-                    continue;
+            let mut frames = Frames::new(subscription, event.publication, details, event.payload);
+            let wanted = |s: &&Subscriber| Some(s.session) != exclude;
+            match filter {
+                None => {
+                    for s in t.subscribers.iter().filter(wanted) {
+                        frames.push(s, &mut result);
+                    }
                 }
-                let frame = frames[s.serializer.index()].get_or_insert_with(|| {
-                    event_frame(s.serializer, subscription, publication, details, payload)
-                });
-                let Some(frame) = frame else {
-                    result.dropped += 1;
-                    continue;
-                };
-                match s.outbound.push(frame.clone(), FrameKind::Event) {
-                    Pushed::Queued => result.delivered += 1,
-                    Pushed::Overflow => result.overflowed += 1,
-                    Pushed::Dropped | Pushed::Closed => result.dropped += 1,
+                Some(f) => {
+                    let before = result.delivered + result.dropped + result.overflowed;
+                    let admitted = |s: &&Subscriber| wanted(s) && f.admits_subscriber(s);
+                    match f.eligible_sessions() {
+                        Some(ids) => {
+                            let found = ids.iter().filter_map(|id| {
+                                let at = t.subscribers.binary_search_by_key(id, |s| s.session.0);
+                                at.ok().map(|i| &t.subscribers[i])
+                            });
+                            for s in found.filter(admitted) {
+                                frames.push(s, &mut result);
+                            }
+                        }
+                        None => {
+                            for s in t.subscribers.iter().filter(admitted) {
+                                frames.push(s, &mut result);
+                            }
+                        }
+                    }
+                    let reached = result.delivered + result.dropped + result.overflowed - before;
+                    result.filtered += t.subscribers.len() as u64 - reached;
                 }
             }
         });
         result
+    }
+}
+
+/// The EVENT frames of one subscription, encoded on first use per serializer.
+struct Frames<'a> {
+    subscription: SubscriptionId,
+    publication: PublicationId,
+    details: &'a Dict,
+    payload: &'a Payload,
+    frames: [Option<Option<Bytes>>; 3],
+}
+
+impl<'a> Frames<'a> {
+    fn new(
+        subscription: SubscriptionId,
+        publication: PublicationId,
+        details: &'a Dict,
+        payload: &'a Payload,
+    ) -> Self {
+        Frames {
+            subscription,
+            publication,
+            details,
+            payload,
+            frames: [None, None, None],
+        }
+    }
+
+    /// Queues the EVENT for `s`.
+    fn push(&mut self, s: &Subscriber, result: &mut Delivery) {
+        let ser = s.serializer;
+        let frame = self.frames[ser.index()].get_or_insert_with(|| {
+            event_frame(
+                ser,
+                self.subscription,
+                self.publication,
+                self.details,
+                self.payload,
+            )
+        });
+        let Some(frame) = frame else {
+            result.dropped += 1;
+            return;
+        };
+        match s.outbound.push(frame.clone(), FrameKind::Event) {
+            Pushed::Queued => result.delivered += 1,
+            Pushed::Overflow => result.overflowed += 1,
+            Pushed::Dropped | Pushed::Closed => result.dropped += 1,
+        }
     }
 }
 

@@ -4,9 +4,9 @@
 //! an event published after it, on any shard, reaches the new subscriber.
 //! The last local subscriber leaving releases the interest and the ID.
 
-use super::{Broker, Subscriber, Topic, Waiting};
+use super::{Broker, Subscriber, Topic, Waiter, Waiting};
 use crate::realm::cx::Cx;
-use crate::realm::envelope::{BrokerMsg, Envelope, HomeMsg};
+use crate::realm::envelope::{BrokerMsg, Envelope, HomeMsg, Reader};
 use crate::realm::ids::OpId;
 use crate::routing::{is_valid_uri, MatchPolicy};
 use crate::wire::message::code;
@@ -28,25 +28,26 @@ impl Broker {
         if !is_valid_uri(&topic, policy, cx.uri_check) {
             return cx.reply_error(sid, code::SUBSCRIBE, request, ErrorUri::InvalidUri);
         }
-        if let Some(t) = self.topics.get_mut(&topic, policy) {
-            match (t.id, t.active) {
-                (Some(id), true) => {
-                    add_subscriber(cx, t, sid, id, &topic, policy);
-                    let msg = Message::Subscribed {
-                        request,
-                        subscription: id,
-                    };
-                    cx.reply(sid, &msg);
+        let waiter = Waiter {
+            session: sid,
+            request,
+            get_retained: options.get_retained,
+        };
+        match self.topics.get_mut(&topic, policy) {
+            Some(t) if t.active => {
+                if let Some(id) = t.id {
+                    self.subscribed(cx, waiter, id, &topic, policy);
                 }
-                (None, _) | (Some(_), false) => t.waiters.push((sid, request)),
+                return;
             }
-            return;
+            Some(t) => return t.waiters.push(waiter),
+            None => {}
         }
         let t = Topic {
             id: None,
             active: false,
             subscribers: Vec::new(),
-            waiters: vec![(sid, request)],
+            waiters: vec![waiter],
         };
         self.topics.insert(topic.clone(), policy, t);
         let op = self.pending.add(Waiting::SubscriptionId {
@@ -105,7 +106,13 @@ impl Broker {
     }
 
     /// Removes `sid` from (topic, policy); it goes (router-wide) with its last subscriber.
-    fn drop_subscriber(&mut self, cx: &mut Cx, topic: &Text, policy: MatchPolicy, sid: SessionId) {
+    pub(super) fn drop_subscriber(
+        &mut self,
+        cx: &mut Cx,
+        topic: &Text,
+        policy: MatchPolicy,
+        sid: SessionId,
+    ) {
         let Some(t) = self.topics.get_mut(topic, policy) else {
             return;
         };
@@ -201,25 +208,56 @@ impl Broker {
         };
         let Some(id) = t.id else { return };
         t.active = true;
-        for (sid, request) in std::mem::take(&mut t.waiters) {
-            if !cx.sessions.contains_key(&sid) {
-                continue;
-            }
-            add_subscriber(cx, t, sid, id, topic, policy);
-            let msg = Message::Subscribed {
-                request,
-                subscription: id,
-            };
-            cx.reply(sid, &msg);
+        for waiter in std::mem::take(&mut t.waiters) {
+            self.subscribed(cx, waiter, id, topic, policy);
         }
-        if t.subscribers.is_empty() {
+        let empty = self
+            .topics
+            .get(topic, policy)
+            .is_some_and(|t| t.subscribers.is_empty());
+        if empty {
             self.topics.remove(topic, policy);
             self.release_topic(cx, topic, policy);
         }
     }
+
+    /// Adds `waiter`'s session to the active subscription `id`, answers
+    /// SUBSCRIBED, then asks for the retained events if it wanted them.
+    fn subscribed(
+        &mut self,
+        cx: &mut Cx,
+        waiter: Waiter,
+        id: SubscriptionId,
+        topic: &Text,
+        policy: MatchPolicy,
+    ) {
+        let sid = waiter.session;
+        let Some(t) = self.topics.get_mut(topic, policy) else {
+            return;
+        };
+        let Some(identity) = add_subscriber(cx, t, sid, id, topic, policy) else {
+            return;
+        };
+        let msg = Message::Subscribed {
+            request: waiter.request,
+            subscription: id,
+        };
+        cx.reply(sid, &msg);
+        if waiter.get_retained {
+            let reader = Reader {
+                shard: cx.me,
+                session: sid,
+                subscription: id,
+                authid: identity.0,
+                authrole: identity.1,
+            };
+            self.ask_retained(cx, topic, policy, reader);
+        }
+    }
 }
 
-/// Adds local session `sid` to `t` (once) and records it on the session.
+/// Adds local session `sid` to `t` (once, in session order) and records it
+/// on the session; returns its (authid, authrole), or `None` if it left.
 fn add_subscriber(
     cx: &mut Cx,
     t: &mut Topic,
@@ -227,17 +265,21 @@ fn add_subscriber(
     id: SubscriptionId,
     topic: &Text,
     policy: MatchPolicy,
-) {
-    let Some(s) = cx.sessions.get_mut(&sid) else {
-        return;
-    };
-    if t.subscribers.iter().any(|x| x.session == sid) {
-        return;
+) -> Option<(Text, Text)> {
+    let s = cx.sessions.get_mut(&sid)?;
+    let identity = (s.identity.authid.clone(), s.identity.authrole.clone());
+    if let Err(at) = t.subscribers.binary_search_by_key(&sid, |x| x.session) {
+        t.subscribers.insert(
+            at,
+            Subscriber {
+                session: sid,
+                serializer: s.serializer,
+                outbound: s.outbound.clone(),
+                authid: identity.0.clone(),
+                authrole: identity.1.clone(),
+            },
+        );
+        s.subscriptions.push((id, topic.clone(), policy));
     }
-    t.subscribers.push(Subscriber {
-        session: sid,
-        serializer: s.serializer,
-        outbound: s.outbound.clone(),
-    });
-    s.subscriptions.push((id, topic.clone(), policy));
+    Some(identity)
 }

@@ -13,7 +13,7 @@ use super::{Dealer, Route};
 use crate::realm::cx::{Cx, TooLarge};
 use crate::realm::envelope::DealerMsg;
 use crate::realm::ids::{CalleeAddr, CallerAddr};
-use crate::routing::{is_valid_uri, MatchPolicy};
+use crate::routing::{is_reserved, is_valid_uri, MatchPolicy};
 use crate::session::features::PeerFeatures;
 use crate::session::Violation;
 use crate::wire::message::code;
@@ -62,6 +62,9 @@ impl Dealer {
         }
         if !is_valid_uri(&procedure, MatchPolicy::Exact, cx.uri_check) {
             cx.reply_error(sid, code::CALL, request, ErrorUri::InvalidUri);
+            return Ok(());
+        }
+        if is_reserved(&procedure) && self.meta_call(cx, sid, request, &procedure, &payload) {
             return Ok(());
         }
         let need = if options.progress {

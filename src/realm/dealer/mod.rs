@@ -14,6 +14,7 @@ mod call;
 mod calls;
 mod cancel;
 mod invocations;
+mod meta;
 mod pick;
 mod register;
 mod registry;
@@ -184,6 +185,7 @@ impl Dealer {
                 error,
                 payload,
             } => self.deliver_failure(cx, caller, error, payload),
+            DealerMsg::MetaAnswer { caller, result } => self.meta_answered(cx, caller, result),
             DealerMsg::Interrupt {
                 caller,
                 mode,

@@ -1,0 +1,167 @@
+//! The meta procedures the router answers itself (CALLs to `wamp.*`
+//! procedures never reach a callee): `wamp.subscription.get_events` (event
+//! history, read on the subscription's home shard) and
+//! `wamp.subscription.remove_subscriber` (subscription revocation, on the
+//! subscriber's shard). The answer comes back as `DealerMsg::MetaAnswer`.
+
+use super::Dealer;
+use crate::realm::cx::Cx;
+use crate::realm::envelope::{BrokerMsg, Envelope, HomeMsg, Reader};
+use crate::realm::ids::{CallerAddr, IdAlloc};
+use crate::wire::message::code;
+use crate::wire::{
+    Dict, ErrorUri, Message, Payload, RequestId, SessionId, SubscriptionId, Text, Value,
+};
+
+/// How many events `get_events` returns when the caller does not say.
+const DEFAULT_EVENTS: usize = 10;
+
+/// The positional and keyword arguments of a CALL, decoded.
+struct Args {
+    args: Vec<Value>,
+    kwargs: Dict,
+}
+
+impl Args {
+    fn of(payload: &Payload) -> Option<Args> {
+        let (args, kwargs) = payload.to_values().ok()?;
+        let args = match args {
+            Some(Value::List(l)) => l,
+            None => Vec::new(),
+            Some(_) => return None,
+        };
+        let kwargs = match kwargs {
+            Some(Value::Dict(d)) => d,
+            None => Dict::new(),
+            Some(_) => return None,
+        };
+        Some(Args { args, kwargs })
+    }
+
+    /// Argument `at`, or keyword `key`, as an integer.
+    fn uint(&self, at: usize, key: &str) -> Option<u64> {
+        self.args
+            .get(at)
+            .or_else(|| self.kwargs.get(key))
+            .and_then(Value::as_u64)
+    }
+}
+
+impl Dealer {
+    /// Handles a CALL of a meta procedure; false when `procedure` is not one.
+    pub(super) fn meta_call(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        request: RequestId,
+        procedure: &str,
+        payload: &Payload,
+    ) -> bool {
+        let run = match procedure {
+            "wamp.subscription.get_events" => Self::get_events,
+            "wamp.subscription.remove_subscriber" => Self::remove_subscriber,
+            _ => return false,
+        };
+        let caller = CallerAddr {
+            shard: cx.me,
+            session: sid,
+            request,
+        };
+        let outcome = Args::of(payload)
+            .ok_or(ErrorUri::InvalidArgument)
+            .and_then(|args| run(self, cx, caller, &args));
+        if let Err(error) = outcome {
+            cx.reply_error(sid, code::CALL, request, error);
+        }
+        true
+    }
+
+    /// `wamp.subscription.get_events(subscription, limit?)`: asks the shard
+    /// that handed out the subscription ID.
+    fn get_events(&mut self, cx: &mut Cx, caller: CallerAddr, args: &Args) -> Result<(), ErrorUri> {
+        let subscription = args
+            .uint(0, "subscription")
+            .ok_or(ErrorUri::InvalidArgument)?;
+        let limit = args.uint(1, "limit").map_or(DEFAULT_EVENTS, |n| n as usize);
+        let s = cx
+            .sessions
+            .get(&caller.session)
+            .ok_or(ErrorUri::NoSuchSession)?;
+        let reader = Reader {
+            shard: cx.me,
+            session: caller.session,
+            subscription: SubscriptionId(subscription),
+            authid: s.identity.authid.clone(),
+            authrole: s.identity.authrole.clone(),
+        };
+        let home = IdAlloc::home_of_id(subscription, cx.nr_shards);
+        let msg = HomeMsg::SubscriptionEvents {
+            realm: self.realm.clone(),
+            subscription: SubscriptionId(subscription),
+            limit,
+            reader,
+            caller,
+        };
+        cx.send(home, Envelope::Home(msg));
+        Ok(())
+    }
+
+    /// `wamp.subscription.remove_subscriber(subscription, session, reason=?)`:
+    /// asks the subscriber's shard.
+    fn remove_subscriber(
+        &mut self,
+        cx: &mut Cx,
+        caller: CallerAddr,
+        args: &Args,
+    ) -> Result<(), ErrorUri> {
+        let subscription = args
+            .uint(0, "subscription")
+            .ok_or(ErrorUri::InvalidArgument)?;
+        let session = args.uint(1, "session").ok_or(ErrorUri::InvalidArgument)?;
+        let reason = match args.kwargs.get("reason") {
+            None => None,
+            Some(Value::Str(r)) => Some(r.clone()),
+            Some(_) => return Err(ErrorUri::InvalidArgument),
+        };
+        let msg = BrokerMsg::Revoke {
+            subscription: SubscriptionId(subscription),
+            session: SessionId(session),
+            reason,
+            caller,
+        };
+        let dest = IdAlloc::shard_of_session(session, cx.nr_shards);
+        let realm = self.realm.clone();
+        cx.send(dest, Envelope::Broker { realm, msg });
+        Ok(())
+    }
+
+    /// The answer of a meta procedure, for a caller of this shard.
+    pub(super) fn meta_answered(
+        &mut self,
+        cx: &mut Cx,
+        caller: CallerAddr,
+        result: Result<Payload, ErrorUri>,
+    ) {
+        let (sid, request) = (caller.session, caller.request);
+        match result {
+            Ok(payload) => {
+                let msg = Message::Result {
+                    request,
+                    details: Dict::new(),
+                    payload,
+                };
+                cx.reply(sid, &msg);
+            }
+            Err(error) => {
+                let msg = Message::Error {
+                    request_type: code::CALL,
+                    request,
+                    details: Dict::new(),
+                    error: Text::from(error),
+                    payload: Payload::empty(),
+                };
+                cx.reply(sid, &msg);
+            }
+        }
+    }
+}
