@@ -85,6 +85,10 @@ pub struct Footprint {
     pub invocations: usize,
     pub calls: usize,
     pub pending: usize,
+    /// Topics with a retained event kept here.
+    pub retained: usize,
+    /// Bytes of retained events kept here.
+    pub retained_bytes: usize,
 }
 
 /// The footprint of several shards is the sum of theirs.
@@ -99,6 +103,8 @@ impl std::iter::Sum for Footprint {
             home_registrations: a.home_registrations + f.home_registrations,
             invocations: a.invocations + f.invocations,
             calls: a.calls + f.calls,
+            retained: a.retained + f.retained,
+            retained_bytes: a.retained_bytes + f.retained_bytes,
             pending: a.pending + f.pending,
         })
     }
@@ -166,6 +172,8 @@ impl Shard {
             home_registrations,
             invocations: sum(|r| r.dealer.invocation_count()),
             calls: sum(|r| r.dealer.call_count()),
+            retained: sum(|r| r.broker.retained_usage().0),
+            retained_bytes: sum(|r| r.broker.retained_usage().1),
             pending: sum(|r| r.broker.pending_count() + r.dealer.pending_count()),
         }
     }

@@ -9,7 +9,7 @@
 //! reader; events addressed to sessions by ID are never kept in history.
 
 use super::filter::{names_sessions, Filter};
-use super::store::{rfc3339, StoredEvent};
+use super::store::{rfc3339, Evicted, StoredEvent};
 use super::Broker;
 use crate::realm::cx::Cx;
 use crate::realm::envelope::{BrokerMsg, DealerMsg, Envelope, Reader};
@@ -17,6 +17,10 @@ use crate::realm::ids::CallerAddr;
 use crate::routing::{pattern_matches, MatchPolicy};
 use crate::session::outbound::FrameKind;
 use crate::wire::{Dict, ErrorUri, Payload, SubscriptionId, Text, Value};
+use std::time::{Duration, Instant};
+
+/// How often evictions of retained events are logged (counted in between).
+const EVICTION_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// The most events one `get_events` call returns.
 pub const MAX_EVENTS: usize = 10_000;
@@ -61,17 +65,32 @@ impl Broker {
     pub(super) fn store_retained(&mut self, cx: &mut Cx, topic: Text, event: StoredEvent) {
         let (max_topics, max_bytes) = self.policy.retention.per_shard(cx.nr_shards);
         let evicted = self.retained.store(topic, event, max_topics, max_bytes);
-        if evicted.topics > 0 {
-            cx.stats.retained_evicted += evicted.topics as u64;
-            tracing::warn!(
-                realm = %self.realm,
-                topics = evicted.topics,
-                bytes = evicted.bytes,
-                limit_topics = max_topics,
-                limit_bytes = max_bytes,
-                "retained events evicted (oldest first) to stay within the realm's bounds"
-            );
+        if evicted.topics == 0 {
+            return;
         }
+        cx.stats.retained_evicted += evicted.topics as u64;
+        self.evictions.topics += evicted.topics;
+        self.evictions.bytes += evicted.bytes;
+        let now = Instant::now();
+        if self
+            .evictions_logged
+            .is_some_and(|at| now - at < EVICTION_LOG_EVERY)
+        {
+            return;
+        }
+        let (held_topics, held_bytes) = self.retained.usage();
+        tracing::warn!(
+            realm = %self.realm,
+            evicted_topics = self.evictions.topics,
+            evicted_bytes = self.evictions.bytes,
+            held_topics,
+            held_bytes,
+            limit_topics = max_topics,
+            limit_bytes = max_bytes,
+            "retained events evicted (oldest first) to stay within this shard's share of the realm's bounds"
+        );
+        self.evictions = Evicted::default();
+        self.evictions_logged = Some(now);
     }
 
     /// After SUBSCRIBED: asks for the retained events subscription

@@ -91,6 +91,9 @@ pub struct Broker {
     retained: store::Retained,
     /// Event histories of the configured subscriptions this shard is home for.
     history: HashMap<(Text, MatchPolicy), store::History>,
+    /// Retained events evicted since the last log line, and when that was.
+    evictions: store::Evicted,
+    evictions_logged: Option<std::time::Instant>,
 }
 
 impl Broker {
@@ -104,6 +107,8 @@ impl Broker {
             pending: Pending::default(),
             retained: store::Retained::default(),
             history: HashMap::new(),
+            evictions: store::Evicted::default(),
+            evictions_logged: None,
         }
     }
 
