@@ -19,6 +19,7 @@ use switchyard::wire::{
 struct World {
     shards: Vec<Shard>,
     queues: Vec<Rc<Outbound>>,
+    subscribers: Vec<SessionId>,
     publisher: SessionId,
 }
 
@@ -36,9 +37,11 @@ fn world(subscribers: usize, nr_shards: usize) -> World {
         .map(|i| Shard::new(i, nr_shards, Settings::default()))
         .collect();
     let mut queues = Vec::new();
+    let mut sessions = Vec::new();
     for n in 0..subscribers {
         let shard = &mut shards[n % nr_shards];
         let (sid, q) = join(shard, Serializer::MsgPack);
+        sessions.push(sid);
         let sub = Message::Subscribe {
             request: RequestId(1),
             options: Dict::new(),
@@ -53,6 +56,7 @@ fn world(subscribers: usize, nr_shards: usize) -> World {
     World {
         shards,
         queues,
+        subscribers: sessions,
         publisher,
     }
 }
@@ -72,9 +76,13 @@ fn drain(queues: &[Rc<Outbound>]) -> usize {
 }
 
 fn publish(w: &mut World, payload: &Payload) -> usize {
+    publish_with(w, Dict::new(), payload)
+}
+
+fn publish_with(w: &mut World, options: Dict, payload: &Payload) -> usize {
     let msg = Message::Publish {
         request: RequestId(1),
-        options: Dict::new(),
+        options,
         topic: Text::from_static("com.fanout"),
         payload: payload.clone(),
     };
@@ -141,5 +149,37 @@ fn fanout(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fanout);
+/// A publish whose `eligible` list names 10 of 1000 subscribers, against a
+/// publish to a topic with 10 subscribers.
+fn eligible(c: &mut Criterion) {
+    let payload = Payload::args(vec![Value::Bytes(Bytes::from(vec![1u8; 32]))]);
+    let mut g = c.benchmark_group("eligible");
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .sample_size(20)
+        .throughput(Throughput::Elements(10));
+    for shards in [1, 2] {
+        let mut ten = world(10, shards);
+        assert!(publish(&mut ten, &payload) > 0, "the subscribers got the event");
+        g.bench_function(BenchmarkId::new("10subs", shards), |b| {
+            b.iter(|| publish(&mut ten, &payload))
+        });
+        let mut many = world(1000, shards);
+        let picked: Vec<Value> = many
+            .subscribers
+            .iter()
+            .step_by(100)
+            .map(|s| Value::UInt(s.0))
+            .collect();
+        let options = Dict::new().with("eligible", Value::List(picked));
+        let bytes = publish_with(&mut many, options.clone(), &payload);
+        assert_eq!(bytes, publish(&mut ten, &payload), "10 deliveries each");
+        g.bench_function(BenchmarkId::new("eligible10of1000", shards), |b| {
+            b.iter(|| publish_with(&mut many, options.clone(), &payload))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, fanout, eligible);
 criterion_main!(benches);

@@ -31,7 +31,8 @@ pub struct Session {
     pub realm: Text,
     pub serializer: Serializer,
     pub outbound: Rc<Outbound>,
-    pub identity: Identity,
+    /// Shared with the subscriptions that test it against receiver lists.
+    pub identity: Rc<Identity>,
     /// The Advanced Profile features the client announced.
     pub features: PeerFeatures,
     /// Subscriptions held (ID, pattern, policy), for UNSUBSCRIBE and cleanup.
@@ -58,7 +59,7 @@ impl Session {
             realm,
             serializer,
             outbound,
-            identity,
+            identity: Rc::new(identity),
             features: PeerFeatures::NONE,
             subscriptions: Vec::new(),
             registrations: Vec::new(),

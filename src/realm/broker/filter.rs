@@ -73,7 +73,7 @@ impl Filter {
 
     /// True when `s` may receive the event.
     pub fn admits_subscriber(&self, s: &Subscriber) -> bool {
-        self.admits(s.session, &s.authid, &s.authrole)
+        self.admits(s.session, &s.identity.authid, &s.identity.authrole)
     }
 }
 

@@ -31,6 +31,7 @@ use super::ids::{ShardId, ShardSet};
 use super::pending::Pending;
 use crate::routing::{MatchPolicy, PatternIndex};
 use crate::session::outbound::Outbound;
+use crate::session::Identity;
 use crate::wire::{Payload, RequestId, Serializer, SessionId, SubscriptionId, Text};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -40,10 +41,9 @@ pub struct Subscriber {
     pub session: SessionId,
     pub serializer: Serializer,
     pub outbound: Rc<Outbound>,
-    /// Tested against a publish's `eligible_authid`/`exclude_authid`.
-    pub authid: Text,
-    /// Tested against a publish's `eligible_authrole`/`exclude_authrole`.
-    pub authrole: Text,
+    /// Tested against a publish's authid and authrole lists (shared with
+    /// the session: a subscriber stays small for fan-out).
+    pub identity: Rc<Identity>,
 }
 
 /// A SUBSCRIBE waiting for its topic to become active.

@@ -275,8 +275,7 @@ fn add_subscriber(
                 session: sid,
                 serializer: s.serializer,
                 outbound: s.outbound.clone(),
-                authid: identity.0.clone(),
-                authrole: identity.1.clone(),
+                identity: s.identity.clone(),
             },
         );
         s.subscriptions.push((id, topic.clone(), policy));
