@@ -111,10 +111,15 @@ fn autobahn_python_uses_the_advanced_rpc_features_over_every_transport_and_seria
 #[test]
 fn autobahn_python_uses_the_advanced_pubsub_features_over_every_transport_and_serializer() {
     let mut opts = switchyard::runtime::RouterOptions::local(3);
-    // PENDING: RealmSettings has no pub/sub policy on this branch. Once main
-    // has it, give this realm one history entry in `realm.pubsub.history`:
-    // topic `com.interop.history`, exact match, a limit of 10, no max age.
-    // Until then the script's history step fails (the other steps still run).
+    // PENDING: RealmSettings has no pub/sub policy on this branch, so the
+    // script's history step fails here (the other steps still run). With
+    // main's, make `realm` mutable and add
+    //     realm.pubsub.history.push(switchyard::realm::HistorySpec {
+    //         topic: "com.interop.history".into(),
+    //         policy: switchyard::routing::MatchPolicy::Exact,
+    //         limit: 10,
+    //         max_age: None,
+    //     });
     let realm = switchyard::shard::RealmSettings::open("test.history");
     opts.settings.realms.push(realm);
     let router = Router::start_with(opts);

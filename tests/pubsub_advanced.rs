@@ -19,7 +19,8 @@
 //!
 //! The history is filled from other shards in the background, so the history
 //! tests ask again (bounded) until the newest expected event is there; the
-//! order they check is the order of one publisher's events.
+//! order they check is the order of one publisher's events. `get_events`
+//! answers `RESULT.Arguments = [[event, ...]]`: the list is one argument.
 //!
 //! The realm policies (disclosing every publisher, event history) are set in
 //! `disclosing_realm` and `history_realm` below, the only two places that
@@ -61,8 +62,8 @@ struct History {
 /// A realm whose broker discloses every publisher
 /// (`RealmSettings.pubsub.disclose_publisher = true`).
 ///
-/// PENDING: `RealmSettings` has no pub/sub policy on this branch yet. Once
-/// main has it, the body is
+/// PENDING: `RealmSettings` has no pub/sub policy on this branch. With main's
+/// (`RealmSettings.pubsub: switchyard::realm::PubSubPolicy`), the body is
 /// ```ignore
 /// let mut realm = RealmSettings::open(name);
 /// realm.pubsub.disclose_publisher = true;
@@ -75,17 +76,26 @@ fn disclosing_realm(name: &str) -> RealmSettings {
 /// A realm keeping the event history `entries` describe
 /// (`RealmSettings.pubsub.history`).
 ///
-/// PENDING: `RealmSettings` has no pub/sub policy on this branch yet. Once
-/// main has it, the body pushes one history entry per element of `entries`
-/// (topic, match policy, limit, max age) to `realm.pubsub.history` of
-/// `RealmSettings::open(name)`, in the spelling main chose.
+/// PENDING: `RealmSettings` has no pub/sub policy on this branch. With main's
+/// (`switchyard::realm::HistorySpec`), the body is
+/// ```ignore
+/// let mut realm = RealmSettings::open(name);
+/// for e in entries {
+///     realm.pubsub.history.push(switchyard::realm::HistorySpec {
+///         topic: e.topic.into(),
+///         policy: e.policy,
+///         limit: e.limit,
+///         max_age: e.max_age,
+///     });
+/// }
+/// realm
+/// ```
 fn history_realm(name: &str, entries: &[History]) -> RealmSettings {
-    for e in entries {
-        eprintln!(
-            "history wanted: {} {:?} limit {} max age {:?}",
-            e.topic, e.policy, e.limit, e.max_age
-        );
-    }
+    let wanted: Vec<_> = entries
+        .iter()
+        .map(|e| (e.topic, e.policy, e.limit, e.max_age))
+        .collect();
+    eprintln!("realm {name}: history wanted for {wanted:?}");
     pending_policy(name, "pubsub.history")
 }
 
@@ -949,12 +959,17 @@ fn assert_rfc3339(ts: &str) {
     );
 }
 
+/// The events of a `get_events` RESULT: `Arguments = [[event, ...]]`, one
+/// argument holding the list (a plain list for a client's call, e.g.
+/// Autobahn's), oldest first.
 fn parse_history(payload: &Payload) -> Vec<Stored> {
     let (args, _) = payload.to_values().unwrap();
     let items = match args {
-        None => return Vec::new(),
-        Some(Value::List(items)) => items,
-        Some(other) => panic!("RESULT.Arguments is not a list: {other:?}"),
+        Some(Value::List(mut args)) if args.len() == 1 => match args.pop() {
+            Some(Value::List(items)) => items,
+            other => panic!("RESULT.Arguments[0] is not the list of events: {other:?}"),
+        },
+        other => panic!("expected RESULT.Arguments = [[event, ...]], got {other:?}"),
     };
     items
         .into_iter()

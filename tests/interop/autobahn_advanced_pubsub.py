@@ -22,8 +22,9 @@ publisher must be the next event a subscriber sees.
   with `SubscribeOptions(get_retained=True)` gets the newer one with
   `details.retained` true; one subscribing without it gets nothing;
 - history: in HISTORY_REALM, three events on com.interop.history, then
-  `wamp.subscription.get_events(subscription_id, 10)` must end with them, in
-  order (earlier runs against the same router may have left older ones).
+  `wamp.subscription.get_events(subscription_id, 10)` must answer a list (one
+  argument) ending with them, oldest first (earlier runs against the same
+  router may have left older ones).
 
 Lines starting with "wire:" show what Autobahn sent or got. Prints INTEROP OK
 only if every step passed; exits non-zero otherwise.
@@ -283,18 +284,14 @@ async def step_retention(run):
 
 
 def history_entries(result):
-    """The events of a get_events answer: one positional argument per event."""
-    if result is None:
-        return []
-    if isinstance(result, CallResult):
-        assert not result.kwresults, f"get_events answered keyword results {result.kwresults}"
-        return list(result.results)
-    if isinstance(result, dict):
-        return [result]
+    """The events of a get_events answer: RESULT.Arguments = [[event, ...]],
+    which Autobahn hands over as the plain list."""
     if isinstance(result, list):
+        return result
+    if isinstance(result, (CallResult, dict)) or result is None:
         raise AssertionError(
-            "get_events answered all events as one list in a single argument; "
-            f"expected one positional argument per event: {result!r}"
+            "get_events answered one positional argument per event (or none); "
+            f"expected the list of events as its one argument: {result!r}"
         )
     raise AssertionError(f"get_events answered {result!r}")
 
