@@ -160,7 +160,10 @@ fn eligible(c: &mut Criterion) {
         .throughput(Throughput::Elements(10));
     for shards in [1, 2] {
         let mut ten = world(10, shards);
-        assert!(publish(&mut ten, &payload) > 0, "the subscribers got the event");
+        assert!(
+            publish(&mut ten, &payload) > 0,
+            "the subscribers got the event"
+        );
         g.bench_function(BenchmarkId::new("10subs", shards), |b| {
             b.iter(|| publish(&mut ten, &payload))
         });

@@ -111,16 +111,13 @@ fn autobahn_python_uses_the_advanced_rpc_features_over_every_transport_and_seria
 #[test]
 fn autobahn_python_uses_the_advanced_pubsub_features_over_every_transport_and_serializer() {
     let mut opts = switchyard::runtime::RouterOptions::local(3);
-    // PENDING: RealmSettings has no pub/sub policy on this branch, so the
-    // script's history step fails here (the other steps still run). With
-    // main's, make `realm` mutable and add
-    //     realm.pubsub.history.push(switchyard::realm::HistorySpec {
-    //         topic: "com.interop.history".into(),
-    //         policy: switchyard::routing::MatchPolicy::Exact,
-    //         limit: 10,
-    //         max_age: None,
-    //     });
-    let realm = switchyard::shard::RealmSettings::open("test.history");
+    let mut realm = switchyard::shard::RealmSettings::open("test.history");
+    realm.pubsub.history.push(switchyard::realm::HistorySpec {
+        topic: "com.interop.history".into(),
+        policy: switchyard::routing::MatchPolicy::Exact,
+        limit: 10,
+        max_age: None,
+    });
     opts.settings.realms.push(realm);
     let router = Router::start_with(opts);
     run_script_everywhere(

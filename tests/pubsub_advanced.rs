@@ -15,11 +15,11 @@
 //! - a retained event is stored before the PUBLISHED of its (acknowledged)
 //!   publication: a SUBSCRIBE sent after that answer gets it;
 //! - a revocation is in force when the caller of `remove_subscriber` gets its
-//!   RESULT: a publication sent after that answer no longer reaches the session.
+//!   RESULT: a publication sent after that answer no longer reaches the session;
+//! - an event of a history is stored before the PUBLISHED of its
+//!   (acknowledged) publication: a `get_events` sent after that answer has it.
 //!
-//! The history is filled from other shards in the background, so the history
-//! tests ask again (bounded) until the newest expected event is there; the
-//! order they check is the order of one publisher's events. `get_events`
+//! The order the history tests check is the order of one publisher's events. `get_events`
 //! answers `RESULT.Arguments = [[event, ...]]`: the list is one argument.
 //!
 //! The realm policies (disclosing every publisher, event history) are set in
@@ -30,7 +30,7 @@
 mod common;
 
 use common::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use switchyard::routing::{home_shard, MatchPolicy};
 use switchyard::runtime::RouterOptions;
 use switchyard::shard::RealmSettings;
@@ -61,49 +61,25 @@ struct History {
 
 /// A realm whose broker discloses every publisher
 /// (`RealmSettings.pubsub.disclose_publisher = true`).
-///
-/// PENDING: `RealmSettings` has no pub/sub policy on this branch. With main's
-/// (`RealmSettings.pubsub: switchyard::realm::PubSubPolicy`), the body is
-/// ```ignore
-/// let mut realm = RealmSettings::open(name);
-/// realm.pubsub.disclose_publisher = true;
-/// realm
-/// ```
 fn disclosing_realm(name: &str) -> RealmSettings {
-    pending_policy(name, "pubsub.disclose_publisher")
+    let mut realm = RealmSettings::open(name);
+    realm.pubsub.disclose_publisher = true;
+    realm
 }
 
 /// A realm keeping the event history `entries` describe
 /// (`RealmSettings.pubsub.history`).
-///
-/// PENDING: `RealmSettings` has no pub/sub policy on this branch. With main's
-/// (`switchyard::realm::HistorySpec`), the body is
-/// ```ignore
-/// let mut realm = RealmSettings::open(name);
-/// for e in entries {
-///     realm.pubsub.history.push(switchyard::realm::HistorySpec {
-///         topic: e.topic.into(),
-///         policy: e.policy,
-///         limit: e.limit,
-///         max_age: e.max_age,
-///     });
-/// }
-/// realm
-/// ```
 fn history_realm(name: &str, entries: &[History]) -> RealmSettings {
-    let wanted: Vec<_> = entries
-        .iter()
-        .map(|e| (e.topic, e.policy, e.limit, e.max_age))
-        .collect();
-    eprintln!("realm {name}: history wanted for {wanted:?}");
-    pending_policy(name, "pubsub.history")
-}
-
-fn pending_policy(name: &str, what: &str) -> RealmSettings {
-    panic!(
-        "realm {name}: RealmSettings has no `{what}` on this branch; set it in \
-         tests/pubsub_advanced.rs once the Advanced Pub/Sub policy is on main"
-    )
+    let mut realm = RealmSettings::open(name);
+    for e in entries {
+        realm.pubsub.history.push(switchyard::realm::HistorySpec {
+            topic: e.topic.into(),
+            policy: e.policy,
+            limit: e.limit,
+            max_age: e.max_age,
+        });
+    }
+    realm
 }
 
 /// A router of `shards` shards with one realm per setup of the matrix, named
@@ -1004,26 +980,20 @@ fn get_events(c: &mut Client, sub: SubscriptionId, limit: Limit) -> Result<Vec<S
     answer(c, request).map(|p| parse_history(&p))
 }
 
-/// `get_events` until `done` holds for the answer (other shards' events are
-/// stored in the background), for at most 5 s.
+/// `get_events`, which must satisfy `done`: every acknowledged publication
+/// is in the history once its PUBLISHED arrived, whatever shard keeps it.
 fn events_when(
     c: &mut Client,
     sub: SubscriptionId,
     done: impl Fn(&[Stored]) -> bool,
 ) -> Vec<Stored> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let got =
-            get_events(c, sub, Limit::Default).unwrap_or_else(|e| panic!("get_events failed: {e}"));
-        if done(&got) {
-            return got;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the history never got there; it holds {got:?}"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let got =
+        get_events(c, sub, Limit::Default).unwrap_or_else(|e| panic!("get_events failed: {e}"));
+    assert!(
+        done(&got),
+        "the history lacks an acknowledged event: {got:?}"
+    );
+    got
 }
 
 fn publications(stored: &[Stored]) -> Vec<PublicationId> {

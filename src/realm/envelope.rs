@@ -47,8 +47,15 @@ pub enum BrokerMsg {
         payload: Payload,
         recipients: Option<Box<Recipients>>,
     },
-    /// Keep `event` as the retained event of `topic` (this shard is its home).
-    Retain { topic: Text, event: StoredEvent },
+    /// Keep `event` as the retained event of `topic` (this shard is its
+    /// home); then ack `ack`, if given.
+    Retain {
+        topic: Text,
+        event: StoredEvent,
+        ack: Option<(ShardId, OpId)>,
+    },
+    /// A shard kept an event of an acknowledged publication of this one.
+    KeptAcked { op: OpId },
     /// Send `reader` the retained events of this shard's topics matching (pattern, policy).
     GetRetained {
         pattern: Text,
@@ -62,12 +69,13 @@ pub enum BrokerMsg {
         events: Vec<(Text, StoredEvent)>,
     },
     /// Append `event`, published to `topic`, to the history of subscription
-    /// (pattern, policy) (this shard is its home).
+    /// (pattern, policy) (this shard is its home); then ack `ack`, if given.
     HistoryAppend {
         pattern: Text,
         policy: MatchPolicy,
         topic: Text,
         event: StoredEvent,
+        ack: Option<(ShardId, OpId)>,
     },
     /// `wamp.subscription.get_events` for subscription (pattern, policy), kept here.
     History {

@@ -6,17 +6,21 @@
 //! for the retained events it matches, which come back as EVENTs with
 //! `Details.retained` after SUBSCRIBED. `wamp.subscription.get_events`
 //! reads a history where it is kept. Receiver lists are re-applied to every
-//! reader; events addressed to sessions by ID are never kept in history.
+//! reader; events addressed to sessions by ID are never kept in history. An
+//! acknowledged publish answers PUBLISHED only once every shard keeping its
+//! event acked, so a reader that follows it sees the event.
 
 use super::filter::{names_sessions, Filter};
 use super::store::{rfc3339, Evicted, StoredEvent};
-use super::Broker;
+use super::{Broker, Waiting};
 use crate::realm::cx::Cx;
 use crate::realm::envelope::{BrokerMsg, DealerMsg, Envelope, Reader};
-use crate::realm::ids::CallerAddr;
+use crate::realm::ids::{CallerAddr, OpId, ShardId};
 use crate::routing::{pattern_matches, MatchPolicy};
 use crate::session::outbound::FrameKind;
-use crate::wire::{Dict, ErrorUri, Payload, SubscriptionId, Text, Value};
+use crate::wire::{
+    Dict, ErrorUri, Message, Payload, RequestId, SessionId, SubscriptionId, Text, Value,
+};
 use std::time::{Duration, Instant};
 
 /// How often evictions of retained events are logged (counted in between).
@@ -26,32 +30,93 @@ const EVICTION_LOG_EVERY: Duration = Duration::from_secs(10);
 pub const MAX_EVENTS: usize = 10_000;
 
 impl Broker {
-    /// Hands a published event to retention (`retain`) and to the histories it belongs to.
-    pub(super) fn keep(&mut self, cx: &mut Cx, topic: &Text, event: StoredEvent, retain: bool) {
+    /// Hands a published event to retention (`retain`) and to the
+    /// histories it belongs to. With `published` (an acknowledged publish:
+    /// its session and request), PUBLISHED waits for every shard keeping
+    /// the event; returns false when the caller must answer it now.
+    pub(super) fn keep(
+        &mut self,
+        cx: &mut Cx,
+        topic: &Text,
+        event: StoredEvent,
+        retain: bool,
+        published: Option<(SessionId, RequestId)>,
+    ) -> bool {
         let addressed = event.recipients.as_deref().is_some_and(names_sessions);
+        let mut histories: Vec<(Text, MatchPolicy)> = Vec::new();
         if !addressed {
-            let histories: Vec<(Text, MatchPolicy)> = self
+            histories = self
                 .policy
                 .history
                 .iter()
                 .filter(|h| pattern_matches(&h.topic, h.policy, topic))
                 .map(|h| (h.topic.clone(), h.policy))
                 .collect();
-            for (pattern, policy) in histories {
-                let home = cx.home_of(&self.realm, &pattern, policy);
-                let msg = BrokerMsg::HistoryAppend {
-                    pattern,
-                    policy,
-                    topic: topic.clone(),
-                    event: event.clone(),
-                };
-                self.send(cx, home, msg);
-            }
         }
-        if retain && self.policy.retention.enabled {
+        let retain = retain && self.policy.retention.enabled;
+        let targets = histories.len() + usize::from(retain);
+        if targets == 0 {
+            return false;
+        }
+        let ack = published.map(|(session, request)| {
+            let op = self.pending.add(Waiting::Kept {
+                session,
+                request,
+                publication: event.publication,
+                remaining: targets,
+            });
+            (cx.me, op)
+        });
+        for (pattern, policy) in histories {
+            let home = cx.home_of(&self.realm, &pattern, policy);
+            let msg = BrokerMsg::HistoryAppend {
+                pattern,
+                policy,
+                topic: topic.clone(),
+                event: event.clone(),
+                ack,
+            };
+            self.send(cx, home, msg);
+        }
+        if retain {
             let home = cx.home_of(&self.realm, topic, MatchPolicy::Exact);
             let topic = topic.clone();
-            self.send(cx, home, BrokerMsg::Retain { topic, event });
+            self.send(cx, home, BrokerMsg::Retain { topic, event, ack });
+        }
+        ack.is_some()
+    }
+
+    /// Acks the keeping of an event, if its publisher waits for it.
+    pub(super) fn ack_kept(&self, cx: &mut Cx, ack: Option<(ShardId, OpId)>) {
+        if let Some((shard, op)) = ack {
+            self.send(cx, shard, BrokerMsg::KeptAcked { op });
+        }
+    }
+
+    /// Counts one keeping shard's ack; answers PUBLISHED on the last.
+    pub(super) fn kept_acked(&mut self, cx: &mut Cx, op: OpId) {
+        let done = match self.pending.get_mut(op) {
+            Some(Waiting::Kept { remaining, .. }) => {
+                *remaining = remaining.saturating_sub(1);
+                *remaining == 0
+            }
+            _ => false,
+        };
+        if !done {
+            return;
+        }
+        if let Some(Waiting::Kept {
+            session,
+            request,
+            publication,
+            ..
+        }) = self.pending.take(op)
+        {
+            let msg = Message::Published {
+                request,
+                publication,
+            };
+            cx.reply(session, &msg);
         }
     }
 

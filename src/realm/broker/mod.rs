@@ -32,7 +32,7 @@ use super::pending::Pending;
 use crate::routing::{MatchPolicy, PatternIndex};
 use crate::session::outbound::Outbound;
 use crate::session::Identity;
-use crate::wire::{Payload, RequestId, Serializer, SessionId, SubscriptionId, Text};
+use crate::wire::{Payload, PublicationId, RequestId, Serializer, SessionId, SubscriptionId, Text};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -75,6 +75,14 @@ enum Waiting {
     Interest {
         topic: Text,
         policy: MatchPolicy,
+        remaining: usize,
+    },
+    /// Acks of the shards keeping an acknowledged publication (retention,
+    /// history): PUBLISHED goes out with the last.
+    Kept {
+        session: SessionId,
+        request: RequestId,
+        publication: PublicationId,
         remaining: usize,
     },
 }
@@ -151,7 +159,11 @@ impl Broker {
                 };
                 self.deliver(&event, None, filter.as_ref()).count(cx.stats);
             }
-            BrokerMsg::Retain { topic, event } => self.store_retained(cx, topic, event),
+            BrokerMsg::Retain { topic, event, ack } => {
+                self.store_retained(cx, topic, event);
+                self.ack_kept(cx, ack);
+            }
+            BrokerMsg::KeptAcked { op } => self.kept_acked(cx, op),
             BrokerMsg::GetRetained {
                 pattern,
                 policy,
@@ -167,7 +179,11 @@ impl Broker {
                 policy,
                 topic,
                 event,
-            } => self.append_history(pattern, policy, topic, event),
+                ack,
+            } => {
+                self.append_history(pattern, policy, topic, event);
+                self.ack_kept(cx, ack);
+            }
             BrokerMsg::History {
                 pattern,
                 policy,

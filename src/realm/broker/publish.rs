@@ -102,6 +102,7 @@ impl Broker {
             let realm = self.realm.clone();
             cx.send(dest, Envelope::Broker { realm, msg });
         }
+        let mut answered = false;
         if options.retain || !self.policy.history.is_empty() {
             let kept = StoredEvent {
                 publication,
@@ -111,9 +112,10 @@ impl Broker {
                 publisher: sid,
                 published: SystemTime::now(),
             };
-            self.keep(cx, &topic, kept, options.retain);
+            let published = options.acknowledge.then_some((sid, request));
+            answered = self.keep(cx, &topic, kept, options.retain, published);
         }
-        if options.acknowledge {
+        if options.acknowledge && !answered {
             let msg = Message::Published {
                 request,
                 publication,

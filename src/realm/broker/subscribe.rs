@@ -155,8 +155,8 @@ impl Broker {
         };
         let (topic, policy) = match waiting {
             Waiting::SubscriptionId { topic, policy } => (topic, policy),
-            Waiting::Interest { .. } => {
-                tracing::error!(op, "subscription ID for an interest operation");
+            Waiting::Interest { .. } | Waiting::Kept { .. } => {
+                tracing::error!(op, "subscription ID for another operation");
                 return;
             }
         };
@@ -191,7 +191,7 @@ impl Broker {
                 *remaining = remaining.saturating_sub(1);
                 *remaining == 0
             }
-            Some(Waiting::SubscriptionId { .. }) | None => false,
+            Some(Waiting::SubscriptionId { .. } | Waiting::Kept { .. }) | None => false,
         };
         if !done {
             return;
