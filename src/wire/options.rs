@@ -172,6 +172,20 @@ pub struct Recipients {
     pub eligible_authrole: Option<Vec<Text>>,
 }
 
+impl Recipients {
+    /// Sorts and deduplicates the session lists (they are sets), so they
+    /// can be searched.
+    pub fn normalize(&mut self) {
+        for ids in [&mut self.eligible, &mut self.exclude]
+            .into_iter()
+            .flatten()
+        {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+    }
+}
+
 impl Default for PublishOptions {
     fn default() -> Self {
         PublishOptions {

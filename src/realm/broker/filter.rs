@@ -1,74 +1,66 @@
 //! `Filter`: a PUBLISH's black and white lists of receivers (subscriber
-//! black/white listing), prepared once per publish and shard: session
-//! lists sorted for binary search, the `eligible` sessions narrowed to this
-//! shard's. A subscriber receives the event only if every `eligible*` list
-//! present holds its value and no `exclude*` list present does (an empty
-//! `eligible` list admits nobody). Publishes without lists never build one.
+//! black/white listing), as a view over its `Recipients` (session lists
+//! sorted once, on the publisher's shard, by `Recipients::normalize`), for
+//! one shard. A subscriber receives the event only if every `eligible*`
+//! list present holds its value and no `exclude*` list present does (an
+//! empty `eligible` list admits nobody). Building one allocates nothing;
+//! publishes without lists never build one.
 
 use super::Subscriber;
 use crate::realm::ids::{ShardId, ShardSet};
 use crate::wire::options::Recipients;
 use crate::wire::{SessionId, Text};
 
-/// The receivers' lists of one publish, ready to test subscribers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filter {
-    /// The eligible sessions of this shard, sorted (`None`: no `eligible` list).
-    eligible: Option<Vec<u64>>,
-    /// Sorted.
-    exclude: Vec<u64>,
-    eligible_authid: Option<Vec<Text>>,
-    eligible_authrole: Option<Vec<Text>>,
-    exclude_authid: Vec<Text>,
-    exclude_authrole: Vec<Text>,
+/// The receivers' lists of one publish, seen from one shard.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter<'a> {
+    lists: &'a Recipients,
+    me: ShardId,
+    nr_shards: usize,
 }
 
-fn sorted(ids: &[u64]) -> Vec<u64> {
-    let mut v = ids.to_vec();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-impl Filter {
-    /// The lists of `r`, for shard `me` of `nr_shards`.
-    pub fn new(r: &Recipients, me: ShardId, nr_shards: usize) -> Self {
-        let local = |id: &u64| (*id % nr_shards.max(1) as u64) as usize == me;
+impl<'a> Filter<'a> {
+    /// The lists of `r` (normalized), for shard `me` of `nr_shards`.
+    pub fn new(r: &'a Recipients, me: ShardId, nr_shards: usize) -> Self {
         Filter {
-            eligible: r
-                .eligible
-                .as_deref()
-                .map(|ids| sorted(&ids.iter().copied().filter(local).collect::<Vec<_>>())),
-            exclude: r.exclude.as_deref().map(sorted).unwrap_or_default(),
-            eligible_authid: r.eligible_authid.clone(),
-            eligible_authrole: r.eligible_authrole.clone(),
-            exclude_authid: r.exclude_authid.clone().unwrap_or_default(),
-            exclude_authrole: r.exclude_authrole.clone().unwrap_or_default(),
+            lists: r,
+            me,
+            nr_shards: nr_shards.max(1),
         }
     }
 
-    /// The eligible sessions of this shard, sorted, when the publish names them.
-    pub fn eligible_sessions(&self) -> Option<&[u64]> {
-        self.eligible.as_deref()
+    /// The eligible sessions of this shard, in order, when the publish names them.
+    pub fn eligible_sessions(&self) -> Option<impl Iterator<Item = u64> + 'a> {
+        let (me, n) = (self.me, self.nr_shards as u64);
+        let ids = self.lists.eligible.as_deref()?;
+        Some(
+            ids.iter()
+                .copied()
+                .filter(move |id| (id % n) as usize == me),
+        )
     }
 
     /// True when a subscriber with these values may receive the event.
     pub fn admits(&self, session: SessionId, authid: &str, authrole: &str) -> bool {
+        let r = self.lists;
         let listed = |l: &[Text], v: &str| l.iter().any(|x| x.as_str() == v);
-        self.eligible
-            .as_ref()
-            .is_none_or(|e| e.binary_search(&session.0).is_ok())
-            && self.exclude.binary_search(&session.0).is_err()
-            && self
-                .eligible_authid
-                .as_ref()
+        let has = |l: &[u64]| l.binary_search(&session.0).is_ok();
+        r.eligible.as_deref().is_none_or(has)
+            && !r.exclude.as_deref().is_some_and(has)
+            && r.eligible_authid
+                .as_deref()
                 .is_none_or(|l| listed(l, authid))
-            && self
-                .eligible_authrole
-                .as_ref()
+            && r.eligible_authrole
+                .as_deref()
                 .is_none_or(|l| listed(l, authrole))
-            && !listed(&self.exclude_authid, authid)
-            && !listed(&self.exclude_authrole, authrole)
+            && !r
+                .exclude_authid
+                .as_deref()
+                .is_some_and(|l| listed(l, authid))
+            && !r
+                .exclude_authrole
+                .as_deref()
+                .is_some_and(|l| listed(l, authrole))
     }
 
     /// True when `s` may receive the event.
@@ -103,15 +95,17 @@ mod tests {
 
     #[test]
     fn every_list_present_must_agree() {
-        let r = Recipients {
-            eligible: Some(vec![4, 7, 10, 4]),
+        let mut r = Recipients {
+            eligible: Some(vec![10, 4, 7, 4]),
             exclude: Some(vec![10]),
             eligible_authrole: t(&["user"]),
             exclude_authid: t(&["mallory"]),
             ..Recipients::default()
         };
+        r.normalize();
         let f = Filter::new(&r, 1, 3);
-        assert_eq!(f.eligible_sessions(), Some(&[4u64, 7, 10][..]));
+        let local: Vec<u64> = f.eligible_sessions().unwrap().collect();
+        assert_eq!(local, [4, 7, 10]);
         assert!(f.admits(SessionId(4), "alice", "user"));
         assert!(!f.admits(SessionId(4), "alice", "admin"));
         assert!(!f.admits(SessionId(7), "mallory", "user"));
@@ -129,8 +123,8 @@ mod tests {
         };
         assert!(!Filter::new(&none, 0, 1).admits(SessionId(1), "a", "b"));
         assert!(eligible_shards(&none, 2).unwrap().is_empty());
-        let all = Filter::new(&Recipients::default(), 0, 1);
-        assert!(all.admits(SessionId(1), "a", "b"));
-        assert!(!names_sessions(&Recipients::default()));
+        let everybody = Recipients::default();
+        assert!(Filter::new(&everybody, 0, 1).admits(SessionId(1), "a", "b"));
+        assert!(!names_sessions(&everybody));
     }
 }

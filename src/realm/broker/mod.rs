@@ -150,7 +150,9 @@ impl Broker {
                 payload,
                 recipients,
             } => {
-                let filter = recipients.map(|r| Filter::new(&r, cx.me, cx.nr_shards));
+                let filter = recipients
+                    .as_deref()
+                    .map(|r| Filter::new(r, cx.me, cx.nr_shards));
                 let event = publish::Event {
                     topic: &topic,
                     publication,

@@ -71,7 +71,10 @@ impl Broker {
         }
         let publication = PublicationId(cx.ids.publication());
         let details = self.event_details(cx, sid, &options);
-        let recipients = options.recipients;
+        let mut recipients = options.recipients;
+        if let Some(r) = recipients.as_deref_mut() {
+            r.normalize();
+        }
         let filter = recipients
             .as_deref()
             .map(|r| Filter::new(r, cx.me, cx.nr_shards));
@@ -173,8 +176,8 @@ impl Broker {
                     let admitted = |s: &&Subscriber| wanted(s) && f.admits_subscriber(s);
                     match f.eligible_sessions() {
                         Some(ids) => {
-                            let found = ids.iter().filter_map(|id| {
-                                let at = t.subscribers.binary_search_by_key(id, |s| s.session.0);
+                            let found = ids.filter_map(|id| {
+                                let at = t.subscribers.binary_search_by_key(&id, |s| s.session.0);
                                 at.ok().map(|i| &t.subscribers[i])
                             });
                             for s in found.filter(admitted) {
