@@ -101,6 +101,9 @@ pub struct Cx<'a> {
     pub stats: &'a mut Stats,
     pub sessions: &'a mut Sessions,
     pub timers: &'a mut CallTimers,
+    /// Sessions to close once the current entry point is done (killed
+    /// through the meta API); the shard closes them.
+    pub closing: &'a mut Vec<SessionId>,
 }
 
 impl Cx<'_> {

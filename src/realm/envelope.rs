@@ -7,6 +7,7 @@
 use super::broker::StoredEvent;
 use super::dealer::CalleeEntry;
 use super::ids::{CalleeAddr, CallerAddr, OpId, ShardId};
+use super::meta::{MetaPart, SessionQuery, SubscriptionQuery};
 use crate::routing::MatchPolicy;
 use crate::wire::options::{CancelMode, InvokePolicy, Recipients};
 use crate::wire::{
@@ -85,6 +86,13 @@ pub enum BrokerMsg {
         limit: usize,
         reader: Reader,
         caller: CallerAddr,
+    },
+    /// The meta API asks about this shard's subscriptions; answer
+    /// `DealerMsg::MetaPart` to `from`.
+    SubscriptionQuery {
+        query: SubscriptionQuery,
+        from: ShardId,
+        op: OpId,
     },
     /// `wamp.subscription.remove_subscriber`: end `session`'s subscription (it lives here).
     Revoke {
@@ -170,6 +178,14 @@ pub enum DealerMsg {
         error: Text,
         payload: Payload,
     },
+    /// The meta API asks about this shard's sessions; answer `MetaPart` to `from`.
+    SessionQuery {
+        query: SessionQuery,
+        from: ShardId,
+        op: OpId,
+    },
+    /// One shard's part of the answer to meta operation `op`.
+    MetaPart { op: OpId, part: MetaPart },
     /// The answer of a meta procedure for `caller` (on this shard).
     MetaAnswer {
         caller: CallerAddr,

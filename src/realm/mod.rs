@@ -11,6 +11,7 @@ pub mod dealer;
 pub mod envelope;
 pub mod home;
 pub mod ids;
+pub mod meta;
 mod pending;
 pub mod timers;
 

@@ -142,6 +142,18 @@ impl<V> PatternIndex<V> {
         old
     }
 
+    /// Every entry with its policy (exact, then prefix, then wildcard; in no
+    /// particular order within each). O(entries + trie nodes): for rare
+    /// questions (the meta API), not for routing.
+    pub fn values(&self) -> impl Iterator<Item = Match<'_, V>> {
+        let exact = self.exact.values().map(|v| (MatchPolicy::Exact, v));
+        let prefix = self.prefix.iter().filter_map(|n| n.value.as_ref());
+        let wild = self.wildcard.iter().filter_map(|n| n.value.as_ref());
+        exact
+            .chain(prefix.map(|v| (MatchPolicy::Prefix, v)))
+            .chain(wild.map(|(_, v)| (MatchPolicy::Wildcard, v)))
+    }
+
     /// Calls `f` for every entry whose pattern matches `uri`.
     pub fn matches<'a>(&'a self, uri: &str, mut f: impl FnMut(Match<'a, V>)) {
         if let Some(v) = self.exact.get(uri) {

@@ -122,6 +122,8 @@ pub struct Shard {
     realms: FxHashMap<Text, Realm>,
     home: Home,
     timers: CallTimers,
+    /// Sessions killed through the meta API, closed after the current entry point.
+    closing: Vec<SessionId>,
     pub outbox: Outbox,
 }
 
@@ -149,6 +151,7 @@ impl Shard {
             realms,
             home: Home::default(),
             timers: CallTimers::default(),
+            closing: Vec::new(),
             outbox: Outbox::new(id, nr_shards),
         }
     }
@@ -189,6 +192,7 @@ impl Shard {
             stats: &mut self.stats,
             sessions: &mut self.sessions,
             timers: &mut self.timers,
+            closing: &mut self.closing,
         };
         (cx, &mut self.realms, &mut self.home)
     }
@@ -228,11 +232,16 @@ impl Shard {
     }
 
     /// Applies envelopes this shard sent itself, until none are left.
+    /// Also closes the sessions killed meanwhile.
     fn drain_local(&mut self) {
         loop {
             let batch = self.outbox.take(self.id);
             if batch.is_empty() {
-                return;
+                let Some(sid) = self.closing.pop() else {
+                    return;
+                };
+                self.close_session(sid);
+                continue;
             }
             for env in batch {
                 self.apply(env);

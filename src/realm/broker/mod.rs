@@ -14,6 +14,8 @@
 
 mod filter;
 mod kept;
+mod meta;
+pub use meta::policy_name;
 mod policy;
 mod publish;
 mod revoke;
@@ -26,7 +28,7 @@ pub use publish::{event_frame, Delivery};
 pub use store::{rfc3339, StoredEvent};
 
 use super::cx::Cx;
-use super::envelope::BrokerMsg;
+use super::envelope::{BrokerMsg, DealerMsg};
 use super::ids::{ShardId, ShardSet};
 use super::pending::Pending;
 use crate::routing::{MatchPolicy, PatternIndex};
@@ -57,6 +59,10 @@ pub struct Waiter {
 /// A subscription (pattern + policy) with local subscribers, or local
 /// SUBSCRIBEs waiting for its ID.
 pub struct Topic {
+    /// The subscription's topic pattern (for the meta API).
+    pub pattern: Text,
+    /// When this shard first had it.
+    pub created: std::time::SystemTime,
     /// Known once the home shard answered; subscribers are served only when `active`.
     pub id: Option<SubscriptionId>,
     /// True once every shard routes this topic's events here.
@@ -196,6 +202,12 @@ impl Broker {
             } => {
                 let result = self.read_history(&pattern, policy, subscription, limit, &reader);
                 self.meta_answer(cx, caller, result);
+            }
+            BrokerMsg::SubscriptionQuery { query, from, op } => {
+                let part = self.answer_subscriptions(&query);
+                let realm = self.realm.clone();
+                let msg = DealerMsg::MetaPart { op, part };
+                cx.send(from, super::Envelope::Dealer { realm, msg });
             }
             BrokerMsg::Revoke {
                 subscription,

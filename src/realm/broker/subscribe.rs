@@ -44,6 +44,8 @@ impl Broker {
             None => {}
         }
         let t = Topic {
+            pattern: topic.clone(),
+            created: std::time::SystemTime::now(),
             id: None,
             active: false,
             subscribers: Vec::new(),

@@ -1,8 +1,10 @@
 //! The meta procedures the router answers itself (CALLs to `wamp.*`
-//! procedures never reach a callee): `wamp.subscription.get_events` (event
-//! history, read on the subscription's home shard) and
-//! `wamp.subscription.remove_subscriber` (subscription revocation, on the
-//! subscriber's shard). The answer comes back as `DealerMsg::MetaAnswer`.
+//! procedures never reach a callee). Registration questions are answered
+//! from this shard's replica; session and subscription questions go to
+//! every shard (or the one that holds the answer) and are gathered here
+//! (`gather.rs`); `wamp.subscription.get_events` (event history) is read
+//! on the subscription's home shard and `remove_subscriber` runs on the
+//! subscriber's shard, both answering as `DealerMsg::MetaAnswer`.
 
 use super::Dealer;
 use crate::realm::cx::Cx;
@@ -16,10 +18,16 @@ use crate::wire::{
 /// How many events `get_events` returns when the caller does not say.
 const DEFAULT_EVENTS: usize = 10;
 
+/// A meta procedure's answer now (`Some`), later (`None`: asked other
+/// shards), or its error (`NoSuchProcedure`: not a meta procedure after all).
+pub(super) type MetaResult = Result<Option<Payload>, ErrorUri>;
+
+type MetaFn = fn(&mut Dealer, &mut Cx, CallerAddr, &str, &Args) -> MetaResult;
+
 /// The positional and keyword arguments of a CALL, decoded.
-struct Args {
-    args: Vec<Value>,
-    kwargs: Dict,
+pub(super) struct Args {
+    pub args: Vec<Value>,
+    pub kwargs: Dict,
 }
 
 impl Args {
@@ -38,8 +46,21 @@ impl Args {
         Some(Args { args, kwargs })
     }
 
+    /// Argument `at`, or keyword `key`.
+    pub fn arg(&self, at: usize, key: &str) -> Option<&Value> {
+        self.args.get(at).or_else(|| self.kwargs.get(key))
+    }
+
+    /// Argument `at`, or keyword `key`, as a string.
+    pub fn text(&self, at: usize, key: &str) -> Option<Text> {
+        match self.arg(at, key)? {
+            Value::Str(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
     /// Argument `at`, or keyword `key`, as an integer.
-    fn uint(&self, at: usize, key: &str) -> Option<u64> {
+    pub fn uint(&self, at: usize, key: &str) -> Option<u64> {
         self.args
             .get(at)
             .or_else(|| self.kwargs.get(key))
@@ -57,9 +78,12 @@ impl Dealer {
         procedure: &str,
         payload: &Payload,
     ) -> bool {
-        let run = match procedure {
+        let run: MetaFn = match procedure {
             "wamp.subscription.get_events" => Self::get_events,
             "wamp.subscription.remove_subscriber" => Self::remove_subscriber,
+            p if p.starts_with("wamp.session.") => Self::session_meta,
+            p if p.starts_with("wamp.subscription.") => Self::subscription_meta,
+            p if p.starts_with("wamp.registration.") => Self::registration_meta,
             _ => return false,
         };
         let caller = CallerAddr {
@@ -69,16 +93,19 @@ impl Dealer {
         };
         let outcome = Args::of(payload)
             .ok_or(ErrorUri::InvalidArgument)
-            .and_then(|args| run(self, cx, caller, &args));
-        if let Err(error) = outcome {
-            cx.reply_error(sid, code::CALL, request, error);
+            .and_then(|args| run(self, cx, caller, procedure, &args));
+        match outcome {
+            Ok(Some(payload)) => self.meta_answered(cx, caller, Ok(payload)),
+            Ok(None) => {}
+            Err(ErrorUri::NoSuchProcedure) => return false,
+            Err(error) => cx.reply_error(sid, code::CALL, request, error),
         }
         true
     }
 
     /// `wamp.subscription.get_events(subscription, limit?)`: asks the shard
     /// that handed out the subscription ID.
-    fn get_events(&mut self, cx: &mut Cx, caller: CallerAddr, args: &Args) -> Result<(), ErrorUri> {
+    fn get_events(&mut self, cx: &mut Cx, caller: CallerAddr, _: &str, args: &Args) -> MetaResult {
         let subscription = args
             .uint(0, "subscription")
             .ok_or(ErrorUri::InvalidArgument)?;
@@ -103,7 +130,7 @@ impl Dealer {
             caller,
         };
         cx.send(home, Envelope::Home(msg));
-        Ok(())
+        Ok(None)
     }
 
     /// `wamp.subscription.remove_subscriber(subscription, session, reason=?)`:
@@ -112,8 +139,9 @@ impl Dealer {
         &mut self,
         cx: &mut Cx,
         caller: CallerAddr,
+        _: &str,
         args: &Args,
-    ) -> Result<(), ErrorUri> {
+    ) -> MetaResult {
         let subscription = args
             .uint(0, "subscription")
             .ok_or(ErrorUri::InvalidArgument)?;
@@ -132,7 +160,7 @@ impl Dealer {
         let dest = IdAlloc::shard_of_session(session, cx.nr_shards);
         let realm = self.realm.clone();
         cx.send(dest, Envelope::Broker { realm, msg });
-        Ok(())
+        Ok(None)
     }
 
     /// The answer of a meta procedure, for a caller of this shard.

@@ -13,6 +13,7 @@
 mod call;
 mod calls;
 mod cancel;
+mod gather;
 mod invocations;
 mod meta;
 mod pick;
@@ -86,6 +87,8 @@ pub struct Dealer {
     invocations: invocations::Invocations,
     chooser: pick::Chooser,
     pending: Pending<Waiting>,
+    /// Meta procedures waiting for other shards' parts.
+    gathers: Pending<gather::Gather>,
 }
 
 impl Dealer {
@@ -99,6 +102,7 @@ impl Dealer {
             invocations: invocations::Invocations::default(),
             chooser: pick::Chooser::default(),
             pending: Pending::default(),
+            gathers: Pending::default(),
         }
     }
 
@@ -125,7 +129,7 @@ impl Dealer {
 
     /// Operations waiting for other shards.
     pub fn pending_count(&self) -> usize {
-        self.pending.len()
+        self.pending.len() + self.gathers.len()
     }
 
     /// Applies a dealer envelope from another shard (or this one).
@@ -186,6 +190,11 @@ impl Dealer {
                 payload,
             } => self.deliver_failure(cx, caller, error, payload),
             DealerMsg::MetaAnswer { caller, result } => self.meta_answered(cx, caller, result),
+            DealerMsg::SessionQuery { query, from, op } => {
+                let part = crate::realm::meta::answer_sessions(cx, &self.realm, &query);
+                self.send(cx, from, DealerMsg::MetaPart { op, part });
+            }
+            DealerMsg::MetaPart { op, part } => self.meta_part(cx, op, part),
             DealerMsg::Interrupt {
                 caller,
                 mode,

@@ -124,6 +124,7 @@ mod tests {
             invoke,
             callees,
             cursor: Cell::new(0),
+            created: std::time::SystemTime::now(),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::wire::options::InvokePolicy;
 use crate::wire::{ErrorUri, RegistrationId, Text};
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 /// One callee of a registration, as every shard's replica holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub struct Registration {
     pub callees: Vec<CalleeEntry>,
     /// Where `roundrobin` (and `least_loaded` ties) continue.
     pub cursor: Cell<usize>,
+    /// When this shard first had it.
+    pub created: SystemTime,
 }
 
 /// Where a CALL goes.
@@ -72,6 +75,7 @@ impl Registry {
             invoke,
             callees: vec![callee],
             cursor: Cell::new(0),
+            created: SystemTime::now(),
         };
         match self.procedures.get_mut(&procedure, policy) {
             Some(reg) if reg.id == id => {
@@ -141,6 +145,28 @@ impl Registry {
         let (procedure, policy) = self.by_id.get(&id)?;
         let reg = self.procedures.get(procedure, *policy)?;
         choose(reg, PeerFeatures::NONE, tried, chooser)
+    }
+
+    /// Every registration: its match policy and ID.
+    pub fn ids(&self) -> impl Iterator<Item = (MatchPolicy, RegistrationId)> + '_ {
+        self.procedures.values().map(|(p, r)| (p, r.id))
+    }
+
+    /// The registration of exactly (procedure, policy).
+    pub fn lookup(&self, procedure: &str, policy: MatchPolicy) -> Option<RegistrationId> {
+        self.procedures.get(procedure, policy).map(|r| r.id)
+    }
+
+    /// The registration a CALL of `procedure` goes to.
+    pub fn best(&self, procedure: &str) -> Option<RegistrationId> {
+        self.procedures.best(procedure).map(|(_, r)| r.id)
+    }
+
+    /// Registration `id` with its pattern and policy.
+    pub fn get(&self, id: RegistrationId) -> Option<(&Text, MatchPolicy, &Registration)> {
+        let (procedure, policy) = self.by_id.get(&id)?;
+        let reg = self.procedures.get(procedure, *policy)?;
+        Some((procedure, *policy, reg))
     }
 
     /// Number of registrations.

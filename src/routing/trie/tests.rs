@@ -131,3 +131,22 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+#[test]
+fn values_lists_every_entry_once_with_its_policy() {
+    let mut idx = index(&[
+        ("a.b", Exact),
+        ("a.", Prefix),
+        ("a..c", Wildcard),
+        ("x", Prefix),
+    ]);
+    idx.remove("x", Prefix);
+    let mut all: Vec<_> = idx.values().map(|(p, v)| (p, v.as_str())).collect();
+    all.sort();
+    let want = [
+        (Exact, "Exact:a.b"),
+        (Prefix, "Prefix:a."),
+        (Wildcard, "Wildcard:a..c"),
+    ];
+    assert_eq!(all, want);
+}
