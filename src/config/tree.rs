@@ -276,6 +276,10 @@ pub struct RealmConfig {
     /// Whether anonymous sessions may join.
     #[serde(default = "anonymous_default")]
     pub anonymous: bool,
+    /// The meta API: `wamp.session.*`, `wamp.registration.*`,
+    /// `wamp.subscription.*` procedures and meta events.
+    #[serde(default = "meta_api_default")]
+    pub meta_api: bool,
     /// Disclose every caller to its callees (INVOCATION.Details.caller...).
     #[serde(default)]
     pub disclose_caller: bool,
@@ -325,6 +329,10 @@ fn match_default() -> String {
     "exact".into()
 }
 
+fn meta_api_default() -> bool {
+    true
+}
+
 fn retention_default() -> bool {
     true
 }
@@ -343,6 +351,7 @@ impl RealmConfig {
         Self {
             name: name.into(),
             anonymous: anonymous_default(),
+            meta_api: meta_api_default(),
             disclose_caller: false,
             call_timeout_default_ms: 0,
             call_timeout_max_ms: 0,

@@ -11,7 +11,7 @@ use super::meta::{MetaPart, SessionQuery, SubscriptionQuery};
 use crate::routing::MatchPolicy;
 use crate::wire::options::{CancelMode, InvokePolicy, Recipients};
 use crate::wire::{
-    Dict, ErrorUri, Payload, PublicationId, RegistrationId, SessionId, SubscriptionId, Text,
+    Dict, ErrorUri, Payload, PublicationId, RegistrationId, SessionId, SubscriptionId, Text, Value,
 };
 
 /// Who reads kept events (a new subscriber, or a `get_events` caller): the
@@ -48,6 +48,8 @@ pub enum BrokerMsg {
         payload: Payload,
         recipients: Option<Box<Recipients>>,
     },
+    /// Publish meta event `topic` (from this shard: the home of what it is about).
+    PublishMeta { topic: Text, args: Vec<Value> },
     /// Keep `event` as the retained event of `topic` (this shard is its
     /// home); then ack `ack`, if given.
     Retain {
@@ -203,20 +205,22 @@ pub enum DealerMsg {
 /// Envelopes the home tables receive: router-wide IDs and arbitration.
 #[derive(Debug)]
 pub enum HomeMsg {
-    /// Give `from` the router-wide ID of (realm, topic, policy).
+    /// Give `from` the router-wide ID of (realm, topic, policy), for `session`.
     SubscriptionAcquire {
         realm: Text,
         topic: Text,
         policy: MatchPolicy,
         from: ShardId,
+        session: SessionId,
         op: OpId,
     },
-    /// `from` has no more subscribers of (realm, topic, policy).
+    /// `from` has no more subscribers of (realm, topic, policy); `session` was the last.
     SubscriptionRelease {
         realm: Text,
         topic: Text,
         policy: MatchPolicy,
         from: ShardId,
+        session: SessionId,
     },
     /// Register `callee` for (realm, procedure, policy) under invocation
     /// policy `invoke`, or refuse.

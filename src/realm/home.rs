@@ -9,6 +9,7 @@ use super::envelope::{BrokerMsg, DealerMsg, Envelope, HomeMsg};
 use super::ids::{CalleeAddr, ShardId, ShardSet};
 use crate::routing::MatchPolicy;
 use crate::wire::options::InvokePolicy;
+use crate::wire::Value;
 use crate::wire::{ErrorUri, RegistrationId, SubscriptionId, Text};
 use std::collections::HashMap;
 
@@ -41,11 +42,18 @@ impl Home {
                 topic,
                 policy,
                 from,
+                session,
                 op,
             } => {
                 let ids = &mut *cx.ids;
-                let key = (realm.clone(), topic, policy);
+                let key = (realm.clone(), topic.clone(), policy);
+                let known = self.subscriptions.contains_key(&key);
                 let subscription = self.acquire_subscription(key, from, || ids.subscription());
+                if !known {
+                    let details = events::details(subscription.0, &topic, policy);
+                    let args = vec![Value::UInt(session.0), Value::Dict(details)];
+                    events::publish(cx, &realm, events::SUB_CREATE, args);
+                }
                 let msg = BrokerMsg::SubscriptionAcquired { op, subscription };
                 cx.send(from, Envelope::Broker { realm, msg });
             }
@@ -54,7 +62,14 @@ impl Home {
                 topic,
                 policy,
                 from,
-            } => self.release_subscription(&(realm, topic, policy), from),
+                session,
+            } => {
+                let key = (realm, topic, policy);
+                if let Some(id) = self.release_subscription(&key, from) {
+                    let args = vec![Value::UInt(session.0), Value::UInt(id.0)];
+                    events::publish(cx, &key.0, events::SUB_DELETE, args);
+                }
+            }
             HomeMsg::RegistrationAcquire {
                 realm,
                 procedure,
@@ -64,8 +79,20 @@ impl Home {
                 op,
             } => {
                 let ids = &mut *cx.ids;
-                let key = (realm.clone(), procedure, policy);
+                let key = (realm.clone(), procedure.clone(), policy);
+                let known = self.registrations.contains_key(&key);
                 let result = self.acquire_registration(key, invoke, callee, || ids.registration());
+                if let Ok((id, _)) = result {
+                    let session = Value::UInt(callee.session.0);
+                    if !known {
+                        let details =
+                            events::details(id.0, &procedure, policy).with("invoke", invoke.name());
+                        let args = vec![session.clone(), Value::Dict(details)];
+                        events::publish(cx, &realm, events::REG_CREATE, args);
+                    }
+                    let args = vec![session, Value::UInt(id.0)];
+                    events::publish(cx, &realm, events::REG_REGISTER, args);
+                }
                 let msg = DealerMsg::RegistrationAcquired { op, result };
                 cx.send(callee.shard, Envelope::Dealer { realm, msg });
             }
@@ -74,7 +101,16 @@ impl Home {
                 procedure,
                 policy,
                 callee,
-            } => self.release_registration(&(realm, procedure, policy), callee),
+            } => {
+                let key = (realm, procedure, policy);
+                if let Some((id, deleted)) = self.release_registration(&key, callee) {
+                    let args = || vec![Value::UInt(callee.session.0), Value::UInt(id.0)];
+                    events::publish(cx, &key.0, events::REG_UNREGISTER, args());
+                    if deleted {
+                        events::publish(cx, &key.0, events::REG_DELETE, args());
+                    }
+                }
+            }
             HomeMsg::SubscriptionEvents {
                 realm,
                 subscription,
@@ -118,15 +154,22 @@ impl Home {
         entry.0
     }
 
-    /// `shard` holds no more subscribers of the key; the ID is freed with the last shard.
-    fn release_subscription(&mut self, key: &(Text, Text, MatchPolicy), shard: ShardId) {
-        if let Some(entry) = self.subscriptions.get_mut(key) {
-            entry.1.remove(shard);
-            if entry.1.is_empty() {
-                self.subscription_keys.remove(&entry.0);
-                self.subscriptions.remove(key);
-            }
+    /// `shard` holds no more subscribers of the key; the ID is freed with
+    /// the last shard (then returned: the subscription is deleted).
+    fn release_subscription(
+        &mut self,
+        key: &(Text, Text, MatchPolicy),
+        shard: ShardId,
+    ) -> Option<SubscriptionId> {
+        let entry = self.subscriptions.get_mut(key)?;
+        entry.1.remove(shard);
+        if !entry.1.is_empty() {
+            return None;
         }
+        let id = entry.0;
+        self.subscription_keys.remove(&id);
+        self.subscriptions.remove(key);
+        Some(id)
     }
 
     /// Registers `callee` with invocation policy `invoke`: the ID and the
@@ -164,14 +207,24 @@ impl Home {
         Ok((id, 1))
     }
 
-    /// `callee` no longer holds the registration; it is freed with its last callee.
-    fn release_registration(&mut self, key: &(Text, Text, MatchPolicy), callee: CalleeAddr) {
-        if let Some(reg) = self.registrations.get_mut(key) {
-            reg.callees.retain(|c| *c != callee);
-            if reg.callees.is_empty() {
-                self.registrations.remove(key);
-            }
+    /// `callee` no longer holds the registration; it is freed with its last
+    /// callee. Returns the ID, and whether it was freed.
+    fn release_registration(
+        &mut self,
+        key: &(Text, Text, MatchPolicy),
+        callee: CalleeAddr,
+    ) -> Option<(RegistrationId, bool)> {
+        let reg = self.registrations.get_mut(key)?;
+        let before = reg.callees.len();
+        reg.callees.retain(|c| *c != callee);
+        if reg.callees.len() == before {
+            return None;
         }
+        let (id, deleted) = (reg.id, reg.callees.is_empty());
+        if deleted {
+            self.registrations.remove(key);
+        }
+        Some((id, deleted))
     }
 
     /// Number of (subscription IDs, registrations) this shard is home for.
@@ -263,5 +316,41 @@ mod tests {
             h.acquire_registration(key("p"), rr, c(1), || 6),
             Ok((RegistrationId(5), 3))
         );
+    }
+}
+
+/// The meta events the home tables publish (through their shard's broker,
+/// so all events of one key leave one shard, in order).
+mod events {
+    use crate::realm::cx::Cx;
+    use crate::realm::envelope::{BrokerMsg, Envelope};
+    use crate::routing::MatchPolicy;
+    use crate::wire::{Dict, Text, Value};
+
+    pub const SUB_CREATE: &str = "wamp.subscription.on_create";
+    pub const SUB_DELETE: &str = "wamp.subscription.on_delete";
+    pub const REG_CREATE: &str = "wamp.registration.on_create";
+    pub const REG_REGISTER: &str = "wamp.registration.on_register";
+    pub const REG_UNREGISTER: &str = "wamp.registration.on_unregister";
+    pub const REG_DELETE: &str = "wamp.registration.on_delete";
+
+    /// `{id, created, uri, match}`.
+    pub fn details(id: u64, uri: &Text, policy: MatchPolicy) -> Dict {
+        let created = crate::realm::broker::rfc3339(std::time::SystemTime::now());
+        Dict::new()
+            .with("id", id)
+            .with("created", Value::str(created))
+            .with("uri", uri.clone())
+            .with("match", crate::realm::broker::policy_name(policy))
+    }
+
+    /// Has this shard's broker of `realm` publish meta event `topic`.
+    pub fn publish(cx: &mut Cx, realm: &Text, topic: &'static str, args: Vec<Value>) {
+        let msg = BrokerMsg::PublishMeta {
+            topic: Text::from_static(topic),
+            args,
+        };
+        let realm = realm.clone();
+        cx.send(cx.me, Envelope::Broker { realm, msg });
     }
 }

@@ -32,6 +32,11 @@ pub struct Realm {
 }
 
 impl Realm {
+    /// Whether the realm has the meta API (procedures and events).
+    pub fn meta_api(&self) -> bool {
+        self.broker.meta_api()
+    }
+
     /// The roles of realm `name`.
     pub fn new(name: Text, anonymous: bool, rpc: RpcPolicy, pubsub: PubSubPolicy) -> Self {
         Realm {

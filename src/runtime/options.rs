@@ -71,6 +71,7 @@ impl RouterOptions {
 fn rpc_policy(r: &crate::config::RealmConfig) -> crate::realm::RpcPolicy {
     let ms = |v: u64| (v > 0).then(|| std::time::Duration::from_millis(v));
     crate::realm::RpcPolicy {
+        meta_api: r.meta_api,
         disclose_caller: r.disclose_caller,
         default_timeout: ms(r.call_timeout_default_ms),
         max_timeout: ms(r.call_timeout_max_ms),
@@ -83,6 +84,7 @@ fn pubsub_policy(r: &crate::config::RealmConfig) -> crate::realm::PubSubPolicy {
     use crate::realm::{HistorySpec, PubSubPolicy, Retention};
     let ms = |v: u64| (v > 0).then(|| std::time::Duration::from_millis(v));
     PubSubPolicy {
+        meta_api: r.meta_api,
         disclose_publisher: r.disclose_publisher,
         retention: Retention {
             enabled: r.retention,

@@ -43,6 +43,19 @@ pub struct Session {
     pub last_invocation: u64,
     /// The last request ID this client used (for strict sequence checking).
     pub last_request: u64,
+    /// Events to publish when the session goes away (testament meta API).
+    pub testaments: Vec<Testament>,
+}
+
+/// An event a session left to be published when it goes away.
+#[derive(Debug, Clone)]
+pub struct Testament {
+    pub topic: Text,
+    pub payload: crate::wire::Payload,
+    /// The PUBLISH options it goes out with (`retain`, receiver lists, ...).
+    pub options: crate::wire::options::PublishOptions,
+    /// Scope `detached` (published first) rather than `destroyed`.
+    pub detached: bool,
 }
 
 impl Session {
@@ -65,6 +78,7 @@ impl Session {
             registrations: Vec::new(),
             last_invocation: 0,
             last_request: 0,
+            testaments: Vec::new(),
         }
     }
 

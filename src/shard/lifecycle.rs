@@ -4,12 +4,13 @@
 //! registrations router-wide, calls in flight).
 
 use super::Shard;
+use crate::realm::meta::session_details;
 use crate::realm::{PubSubPolicy, Realm, RpcPolicy};
 use crate::session::features::PeerFeatures;
 use crate::session::handshake::{Authenticator, Handshake, Refused, Step, Verdict};
 use crate::session::outbound::Outbound;
 use crate::session::{Identity, Session};
-use crate::wire::{Dict, ErrorUri, Message, Serializer, SessionId, Text};
+use crate::wire::{Dict, ErrorUri, Message, Serializer, SessionId, Text, Value};
 use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
@@ -34,6 +35,9 @@ pub enum HandshakeOutcome {
     /// The client aborted: close.
     Closed,
 }
+
+const ON_JOIN: &str = "wamp.session.on_join";
+const ON_LEAVE: &str = "wamp.session.on_leave";
 
 /// Who an accepted HELLO came from.
 struct Peer {
@@ -79,7 +83,7 @@ impl Authenticator for Directory<'_> {
     }
 }
 
-fn welcome_roles() -> Dict {
+fn welcome_roles(meta: bool) -> Dict {
     let broker = Dict::new().with(
         "features",
         Dict::new()
@@ -89,7 +93,9 @@ fn welcome_roles() -> Dict {
             .with("publisher_identification", true)
             .with("event_retention", true)
             .with("event_history", true)
-            .with("subscription_revocation", true),
+            .with("subscription_revocation", true)
+            .with("session_meta_api", meta)
+            .with("subscription_meta_api", meta),
     );
     let dealer = Dict::new().with(
         "features",
@@ -101,7 +107,10 @@ fn welcome_roles() -> Dict {
             .with("call_canceling", true)
             .with("caller_identification", true)
             .with("shared_registration", true)
-            .with("call_reroute", true),
+            .with("call_reroute", true)
+            .with("session_meta_api", meta)
+            .with("registration_meta_api", meta)
+            .with("testament_meta_api", meta),
     );
     Dict::new().with("broker", broker).with("dealer", dealer)
 }
@@ -207,17 +216,19 @@ impl Shard {
         if identity.authid.as_str().is_empty() {
             identity.authid = Text::from(format!("anonymous-{id}"));
         }
+        let meta = self.realms.get(&realm).is_some_and(|r| r.meta_api());
         let details = Dict::new()
-            .with("roles", welcome_roles())
+            .with("roles", welcome_roles(meta))
             .with("realm", realm.clone())
             .with("authid", identity.authid.clone())
             .with("authrole", identity.authrole.clone())
             .with("authmethod", identity.authmethod.clone())
             .with("authprovider", identity.authprovider.clone())
             .with("agent", concat!("switchyard-", env!("CARGO_PKG_VERSION")));
-        let mut session = Session::new(id, realm, serializer, outbound.clone(), identity);
+        let mut session = Session::new(id, realm.clone(), serializer, outbound.clone(), identity);
         session.features = features;
         self.sessions.insert(id, session);
+        self.announce_join(&realm, id);
         self.stats.sessions_opened += 1;
         let welcome = Message::Welcome {
             session: id,
@@ -240,7 +251,32 @@ impl Shard {
                 .broker
                 .session_closed(&mut cx, sid, &session.subscriptions);
             realm.dealer.session_closed(&mut cx, &session);
+            realm.broker.publish_testaments(&mut cx, &session);
+            let who = &session.identity;
+            realm.broker.publish_meta(&mut cx, ON_LEAVE, || {
+                vec![
+                    Value::UInt(sid.0),
+                    Value::Str(who.authid.clone()),
+                    Value::Str(who.authrole.clone()),
+                ]
+            });
         }
+        self.drain_local();
+    }
+
+    /// Publishes `wamp.session.on_join` for new session `sid`.
+    fn announce_join(&mut self, realm: &Text, sid: SessionId) {
+        let (mut cx, realms, _) = self.split();
+        let Some(r) = realms.get_mut(realm.as_str()) else {
+            return;
+        };
+        let sessions = &*cx.sessions;
+        let details = || sessions.get(&sid).map(session_details);
+        let Some(details) = r.broker.observed_meta(ON_JOIN).then(details).flatten() else {
+            return;
+        };
+        r.broker
+            .publish_meta(&mut cx, ON_JOIN, || vec![Value::Dict(details)]);
         self.drain_local();
     }
 }

@@ -106,6 +106,8 @@ uri_enum! {
         NoAvailableCallee => "wamp.error.no_available_callee",
         /// The callee lacks a feature the call needs.
         FeatureNotSupported => "wamp.error.feature_not_supported",
+        /// A testament procedure was given a scope other than destroyed or detached.
+        TestamentError => "wamp.error.testament_error",
         /// No event history is kept for the subscription.
         HistoryUnavailable => "wamp.error.history_unavailable",
         /// A callee cannot take a call now (call reroute: try another callee).

@@ -12,6 +12,7 @@
 //! Client messages come in through `handle_subscribe`, `handle_unsubscribe`
 //! and `handle_publish`; envelopes from other shards through `apply`.
 
+mod events;
 mod filter;
 mod kept;
 mod meta;
@@ -167,6 +168,7 @@ impl Broker {
                 };
                 self.deliver(&event, None, filter.as_ref()).count(cx.stats);
             }
+            BrokerMsg::PublishMeta { topic, args } => self.publish_meta(cx, &topic, || args),
             BrokerMsg::Retain { topic, event, ack } => {
                 self.store_retained(cx, topic, event);
                 self.ack_kept(cx, ack);

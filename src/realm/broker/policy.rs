@@ -52,12 +52,25 @@ pub struct HistorySpec {
 }
 
 /// A realm's publish & subscribe policy.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PubSubPolicy {
+    /// Publish meta events (and answer meta procedures).
+    pub meta_api: bool,
     /// Disclose every publisher to subscribers (for clients that cannot send `disclose_me`).
     pub disclose_publisher: bool,
     pub retention: Retention,
     pub history: Vec<HistorySpec>,
+}
+
+impl Default for PubSubPolicy {
+    fn default() -> Self {
+        PubSubPolicy {
+            meta_api: true,
+            disclose_publisher: false,
+            retention: Retention::default(),
+            history: Vec::new(),
+        }
+    }
 }
 
 impl PubSubPolicy {

@@ -12,6 +12,7 @@ use crate::realm::cx::{Cx, Stats};
 use crate::realm::envelope::{BrokerMsg, Envelope};
 use crate::routing::{is_reserved, is_valid_uri, MatchPolicy};
 use crate::session::outbound::{FrameKind, Pushed};
+use crate::session::{Identity, Session, Testament};
 use crate::wire::message::code;
 use crate::wire::options::PublishOptions;
 use crate::wire::ErrorUri;
@@ -69,8 +70,23 @@ impl Broker {
             }
             return;
         }
-        let publication = PublicationId(cx.ids.publication());
         let details = self.event_details(cx, sid, &options);
+        self.publish_event(cx, sid, request, options, topic, payload, details);
+    }
+
+    /// Publishes an event of `sid` (validated) with EVENT.Details `details`.
+    #[allow(clippy::too_many_arguments)]
+    fn publish_event(
+        &mut self,
+        cx: &mut Cx,
+        sid: SessionId,
+        request: RequestId,
+        options: PublishOptions,
+        topic: Text,
+        payload: Payload,
+        details: Dict,
+    ) {
+        let publication = PublicationId(cx.ids.publication());
         let mut recipients = options.recipients;
         if let Some(r) = recipients.as_deref_mut() {
             r.normalize();
@@ -127,6 +143,28 @@ impl Broker {
         }
     }
 
+    /// Publishes the testaments of `session`, which is going away (detached
+    /// ones first, then destroyed ones, each in the order they were added),
+    /// with the session as disclosed publisher.
+    pub fn publish_testaments(&mut self, cx: &mut Cx, session: &Session) {
+        let mut testaments: Vec<&Testament> = session.testaments.iter().collect();
+        testaments.sort_by_key(|t| !t.detached);
+        for t in testaments {
+            let details = publisher_details(session.id, &session.identity);
+            let (topic, payload) = (t.topic.clone(), t.payload.clone());
+            let options = t.options.clone();
+            self.publish_event(
+                cx,
+                session.id,
+                RequestId(0),
+                options,
+                topic,
+                payload,
+                details,
+            );
+        }
+    }
+
     /// EVENT.Details for a publish of `sid`: the publisher, when it asks to
     /// be disclosed or the realm discloses every publisher.
     fn event_details(&self, cx: &Cx, sid: SessionId, options: &PublishOptions) -> Dict {
@@ -134,10 +172,7 @@ impl Broker {
         let Some(s) = disclose.then(|| cx.sessions.get(&sid)).flatten() else {
             return Dict::new();
         };
-        Dict::new()
-            .with("publisher", sid.0)
-            .with("publisher_authid", s.identity.authid.clone())
-            .with("publisher_authrole", s.identity.authrole.clone())
+        publisher_details(sid, &s.identity)
     }
 
     /// Delivers an event to the local subscribers of every subscription
@@ -197,6 +232,14 @@ impl Broker {
         });
         result
     }
+}
+
+/// `publisher`, `publisher_authid`, `publisher_authrole`.
+fn publisher_details(sid: SessionId, who: &Identity) -> Dict {
+    Dict::new()
+        .with("publisher", sid.0)
+        .with("publisher_authid", who.authid.clone())
+        .with("publisher_authrole", who.authrole.clone())
 }
 
 /// The EVENT frames of one subscription, encoded on first use per serializer.

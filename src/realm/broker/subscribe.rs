@@ -12,7 +12,10 @@ use crate::routing::{is_valid_uri, MatchPolicy};
 use crate::wire::message::code;
 use crate::wire::options::SubscribeOptions;
 use crate::wire::ErrorUri;
-use crate::wire::{Message, RequestId, SessionId, SubscriptionId, Text};
+use crate::wire::{Message, RequestId, SessionId, SubscriptionId, Text, Value};
+
+const ON_SUBSCRIBE: &str = "wamp.subscription.on_subscribe";
+const ON_UNSUBSCRIBE: &str = "wamp.subscription.on_unsubscribe";
 
 impl Broker {
     /// A SUBSCRIBE from local session `sid`.
@@ -62,6 +65,7 @@ impl Broker {
             topic,
             policy,
             from: cx.me,
+            session: sid,
             op,
         };
         cx.send(home, Envelope::Home(msg));
@@ -119,13 +123,25 @@ impl Broker {
             return;
         };
         t.subscribers.retain(|s| s.session != sid);
-        if t.subscribers.is_empty() && t.waiters.is_empty() && t.active {
+        let id = t.id;
+        let gone = t.subscribers.is_empty() && t.waiters.is_empty() && t.active;
+        if let Some(id) = id {
+            let args = || vec![Value::UInt(sid.0), Value::UInt(id.0)];
+            self.meta_via_home(cx, (topic, policy), ON_UNSUBSCRIBE, args);
+        }
+        if gone {
             self.topics.remove(topic, policy);
-            self.release_topic(cx, topic, policy);
+            self.release_topic(cx, topic, policy, sid);
         }
     }
 
-    fn release_topic(&mut self, cx: &mut Cx, topic: &Text, policy: MatchPolicy) {
+    fn release_topic(
+        &mut self,
+        cx: &mut Cx,
+        topic: &Text,
+        policy: MatchPolicy,
+        session: SessionId,
+    ) {
         let (realm, from) = (&self.realm, cx.me);
         cx.broadcast(|| Envelope::Broker {
             realm: realm.clone(),
@@ -141,6 +157,7 @@ impl Broker {
             topic: topic.clone(),
             policy,
             from,
+            session,
         };
         cx.send(home, Envelope::Home(msg));
     }
@@ -219,7 +236,7 @@ impl Broker {
             .is_some_and(|t| t.subscribers.is_empty());
         if empty {
             self.topics.remove(topic, policy);
-            self.release_topic(cx, topic, policy);
+            self.release_topic(cx, topic, policy, SessionId(0));
         }
     }
 
@@ -245,6 +262,8 @@ impl Broker {
             subscription: id,
         };
         cx.reply(sid, &msg);
+        let args = || vec![Value::UInt(sid.0), Value::UInt(id.0)];
+        self.meta_via_home(cx, (topic, policy), ON_SUBSCRIBE, args);
         if waiter.get_retained {
             let reader = Reader {
                 shard: cx.me,

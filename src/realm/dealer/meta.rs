@@ -10,10 +10,23 @@ use super::Dealer;
 use crate::realm::cx::Cx;
 use crate::realm::envelope::{BrokerMsg, Envelope, HomeMsg, Reader};
 use crate::realm::ids::{CallerAddr, IdAlloc};
+use crate::routing::MatchPolicy;
+use crate::session::Testament;
 use crate::wire::message::code;
+use crate::wire::options::PublishOptions;
 use crate::wire::{
     Dict, ErrorUri, Message, Payload, RequestId, SessionId, SubscriptionId, Text, Value,
 };
+
+/// The `scope` keyword of the testament procedures: true for `detached`.
+fn scope(args: &Args) -> Result<bool, ErrorUri> {
+    match args.kwargs.get("scope") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Str(s)) if s.as_str() == "destroyed" => Ok(false),
+        Some(Value::Str(s)) if s.as_str() == "detached" => Ok(true),
+        Some(_) => Err(ErrorUri::TestamentError),
+    }
+}
 
 /// How many events `get_events` returns when the caller does not say.
 const DEFAULT_EVENTS: usize = 10;
@@ -78,7 +91,12 @@ impl Dealer {
         procedure: &str,
         payload: &Payload,
     ) -> bool {
+        if !self.policy.meta_api {
+            return false;
+        }
         let run: MetaFn = match procedure {
+            "wamp.session.add_testament" => Self::add_testament,
+            "wamp.session.flush_testaments" => Self::flush_testaments,
             "wamp.subscription.get_events" => Self::get_events,
             "wamp.subscription.remove_subscriber" => Self::remove_subscriber,
             p if p.starts_with("wamp.session.") => Self::session_meta,
@@ -161,6 +179,70 @@ impl Dealer {
         let realm = self.realm.clone();
         cx.send(dest, Envelope::Broker { realm, msg });
         Ok(None)
+    }
+
+    /// `wamp.session.add_testament(topic, args, kwargs, publish_options=?, scope=?)`.
+    fn add_testament(
+        &mut self,
+        cx: &mut Cx,
+        caller: CallerAddr,
+        _: &str,
+        args: &Args,
+    ) -> MetaResult {
+        let topic = args.text(0, "topic").ok_or(ErrorUri::InvalidArgument)?;
+        if !crate::routing::is_valid_uri(&topic, MatchPolicy::Exact, cx.uri_check) {
+            return Err(ErrorUri::InvalidUri);
+        }
+        let list = match args.arg(1, "args") {
+            None | Some(Value::Null) => None,
+            Some(Value::List(l)) => Some(l.clone()),
+            Some(_) => return Err(ErrorUri::InvalidArgument),
+        };
+        let dict = match args.arg(2, "kwargs") {
+            None | Some(Value::Null) => None,
+            Some(Value::Dict(d)) => Some(d.clone()),
+            Some(_) => return Err(ErrorUri::InvalidArgument),
+        };
+        let mut options = match args.kwargs.get("publish_options") {
+            None | Some(Value::Null) => PublishOptions::default(),
+            Some(Value::Dict(d)) => {
+                PublishOptions::parse(d).map_err(|_| ErrorUri::InvalidArgument)?
+            }
+            Some(_) => return Err(ErrorUri::InvalidArgument),
+        };
+        options.acknowledge = false;
+        let detached = scope(args)?;
+        let s = cx
+            .sessions
+            .get_mut(&caller.session)
+            .ok_or(ErrorUri::NoSuchSession)?;
+        s.testaments.push(Testament {
+            topic,
+            payload: Payload::from_values(list, dict),
+            options,
+            detached,
+        });
+        Ok(Some(Payload::empty()))
+    }
+
+    /// `wamp.session.flush_testaments(scope=?)`: drops the caller's
+    /// testaments of the scope; answers how many.
+    fn flush_testaments(
+        &mut self,
+        cx: &mut Cx,
+        caller: CallerAddr,
+        _: &str,
+        args: &Args,
+    ) -> MetaResult {
+        let detached = scope(args)?;
+        let s = cx
+            .sessions
+            .get_mut(&caller.session)
+            .ok_or(ErrorUri::NoSuchSession)?;
+        let before = s.testaments.len();
+        s.testaments.retain(|t| t.detached != detached);
+        let flushed = (before - s.testaments.len()) as u64;
+        Ok(Some(Payload::args(vec![Value::UInt(flushed)])))
     }
 
     /// The answer of a meta procedure, for a caller of this shard.

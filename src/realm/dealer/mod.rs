@@ -32,14 +32,27 @@ use crate::wire::{RegistrationId, RequestId, SessionId, Text};
 use std::time::Duration;
 
 /// A realm's RPC policy (from the configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RpcPolicy {
+    /// Answer the meta procedures (`wamp.session.*`, ...).
+    pub meta_api: bool,
     /// Disclose every caller to callees (for clients that cannot send `disclose_me`).
     pub disclose_caller: bool,
     /// The timeout of a CALL that sets none (`None`: no timeout).
     pub default_timeout: Option<Duration>,
     /// The longest timeout a CALL gets (`None`: no limit).
     pub max_timeout: Option<Duration>,
+}
+
+impl Default for RpcPolicy {
+    fn default() -> Self {
+        RpcPolicy {
+            meta_api: true,
+            disclose_caller: false,
+            default_timeout: None,
+            max_timeout: None,
+        }
+    }
 }
 
 impl RpcPolicy {
@@ -231,9 +244,9 @@ mod tests {
         assert_eq!(none.timeout(0), None);
         assert_eq!(none.timeout(250), Some(ms(250)));
         let p = RpcPolicy {
-            disclose_caller: false,
             default_timeout: Some(ms(1000)),
             max_timeout: Some(ms(5000)),
+            ..RpcPolicy::default()
         };
         assert_eq!(p.timeout(0), Some(ms(1000)));
         assert_eq!(p.timeout(9000), Some(ms(5000)));
