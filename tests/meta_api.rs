@@ -96,6 +96,17 @@ fn session_count_list_and_get_cover_every_shard() {
             let authid = format!("anonymous-{}", c.session.0);
             assert_eq!(d.get("authid"), Some(&Value::str(authid)));
             assert_eq!(d.get("authrole"), Some(&Value::str("anonymous")));
+            let kind = match setup.kind {
+                Kind::WebSocket => "websocket",
+                Kind::RawSocket => "rawsocket",
+            };
+            let transport = d.get_dict("transport").unwrap().unwrap();
+            assert_eq!(transport.get("type"), Some(&Value::str(kind)));
+            assert!(transport
+                .get_str("peer")
+                .unwrap()
+                .unwrap()
+                .starts_with("127.0.0.1:"));
         }
         let unknown = meta(&mut asker, "wamp.session.get", vec![Value::UInt(3)], None);
         assert_eq!(unknown.unwrap_err(), "wamp.error.no_such_session");

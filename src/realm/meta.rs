@@ -132,6 +132,17 @@ pub fn session_details(s: &Session) -> Dict {
         .with("authmethod", s.identity.authmethod.clone())
         .with("authprovider", s.identity.authprovider.clone())
         .with("serializer", s.serializer.name())
+        .with("transport", transport_details(s))
+}
+
+/// `{type, peer}` of the session's connection (`{}` for an in-process one).
+fn transport_details(s: &Session) -> Dict {
+    let Some(t) = s.outbound.transport() else {
+        return Dict::new();
+    };
+    Dict::new()
+        .with("type", t.kind)
+        .with("peer", Value::str(t.peer.clone()))
 }
 
 /// The default reason of a kill.

@@ -12,7 +12,7 @@ use super::deadlines::Deadlines;
 use crate::session::deadlines::{ConnDeadline, ConnTimer, Liveness};
 use crate::session::handshake::{abort, Handshake};
 use crate::session::notify::Notify;
-use crate::session::outbound::{OutFrame, Outbound, SlowConsumer};
+use crate::session::outbound::{OutFrame, Outbound, SlowConsumer, TransportInfo};
 use crate::session::Flow;
 use crate::shard::{HandshakeOutcome, Shard};
 use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
@@ -89,6 +89,13 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
     span.record("transport", tracing::field::debug(hs.kind));
     span.record("serializer", hs.serializer.name());
     outbound.set_max_message(writer.peer_max_message_size());
+    outbound.set_transport(TransportInfo {
+        kind: match hs.kind {
+            TransportKind::WebSocket => "websocket",
+            TransportKind::RawSocket => "rawsocket",
+        },
+        peer: peer.clone(),
+    });
     let writer = run_writer(writer, outbound.clone(), hs.serializer, span.clone());
     let writer_task = glommio::spawn_local(writer);
     if let Some(l) = ctx.liveness {

@@ -8,7 +8,7 @@
 //! is ever lost silently.
 
 use bytes::Bytes;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::task::{Context, Poll, Waker};
@@ -82,6 +82,17 @@ pub struct Outbound {
     policy: SlowConsumer,
     /// The largest message the peer accepts (its transport's limit).
     max_message: Cell<usize>,
+    /// What the peer is connected by (for the meta API's session details).
+    transport: OnceCell<TransportInfo>,
+}
+
+/// A connection's transport, as the meta API describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportInfo {
+    /// `websocket` or `rawsocket`.
+    pub kind: &'static str,
+    /// The peer's address.
+    pub peer: String,
 }
 
 impl Outbound {
@@ -98,7 +109,18 @@ impl Outbound {
             budget,
             policy,
             max_message: Cell::new(usize::MAX),
+            transport: OnceCell::new(),
         }
+    }
+
+    /// Records the connection's transport (once).
+    pub fn set_transport(&self, info: TransportInfo) {
+        let _ = self.transport.set(info);
+    }
+
+    /// The connection's transport, once known.
+    pub fn transport(&self) -> Option<&TransportInfo> {
+        self.transport.get()
     }
 
     /// Sets the largest message the peer accepts (once its transport is known).
