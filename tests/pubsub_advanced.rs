@@ -111,20 +111,6 @@ fn for_each_setup_in(
 // ---------------------------------------------------------------------------
 // Helpers
 
-fn arg(n: u64) -> Payload {
-    Payload::args(vec![Value::UInt(n)])
-}
-
-fn first_arg(p: &Payload) -> u64 {
-    match p.to_values().unwrap().0 {
-        Some(Value::List(args)) => match args.first() {
-            Some(Value::UInt(n)) => *n,
-            other => panic!("expected an integer argument, got {other:?}"),
-        },
-        other => panic!("expected arguments, got {other:?}"),
-    }
-}
-
 fn ids(clients: &[&Client]) -> Value {
     Value::List(clients.iter().map(|c| Value::UInt(c.session.0)).collect())
 }

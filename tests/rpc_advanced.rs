@@ -17,20 +17,6 @@ use switchyard::wire::{Dict, Message, Payload, RequestId, Text, Value};
 
 const PROC: &str = "com.example.adv";
 
-fn arg(n: u64) -> Payload {
-    Payload::args(vec![Value::UInt(n)])
-}
-
-fn first_arg(p: &Payload) -> u64 {
-    match p.to_values().unwrap().0 {
-        Some(Value::List(args)) => match args.first() {
-            Some(Value::UInt(n)) => *n,
-            other => panic!("expected an integer argument, got {other:?}"),
-        },
-        other => panic!("expected arguments, got {other:?}"),
-    }
-}
-
 fn expect_invocation(c: &mut Client) -> (RequestId, Dict, Payload) {
     match c.recv() {
         Message::Invocation {

@@ -410,6 +410,22 @@ pub fn sample_payload(n: u64) -> Payload {
     )
 }
 
+/// A payload of one integer argument.
+pub fn arg(n: u64) -> Payload {
+    Payload::args(vec![Value::UInt(n)])
+}
+
+/// The first argument of a payload, an integer.
+pub fn first_arg(p: &Payload) -> u64 {
+    match p.to_values().unwrap().0 {
+        Some(Value::List(args)) => match args.first() {
+            Some(Value::UInt(n)) => *n,
+            other => panic!("expected an integer argument, got {other:?}"),
+        },
+        other => panic!("expected arguments, got {other:?}"),
+    }
+}
+
 /// Asserts two payloads hold the same values.
 pub fn assert_same_payload(got: &Payload, want: &Payload) {
     assert_eq!(got.to_values().unwrap(), want.to_values().unwrap());
