@@ -21,6 +21,8 @@ pub enum KillTarget {
 /// A question about the sessions of one realm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionQuery {
+    /// How many sessions (of these authroles, if given) this shard has.
+    Count { authroles: Option<Vec<Text>> },
     /// The IDs of the sessions (of these authroles, if given).
     List { authroles: Option<Vec<Text>> },
     /// The details of one session.
@@ -52,6 +54,8 @@ pub enum SubscriptionQuery {
 /// One shard's part of an answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetaPart {
+    /// How many (sessions are on this shard).
+    Count(u64),
     /// Session or subscription IDs (subscriptions with their match policy).
     Ids(Vec<(MatchPolicy, u64)>),
     /// The details of the one thing asked for, if this shard has it.
@@ -61,14 +65,26 @@ pub enum MetaPart {
 /// Answers `query` from this shard's sessions of `realm`.
 pub fn answer_sessions(cx: &mut Cx, realm: &Text, query: &SessionQuery) -> MetaPart {
     let in_realm = |s: &&Session| s.realm == *realm;
+    let of_roles = |roles: &Option<Vec<Text>>, s: &Session| {
+        roles
+            .as_ref()
+            .is_none_or(|roles| roles.contains(&s.identity.authrole))
+    };
     match query {
+        SessionQuery::Count { authroles } => {
+            let n = cx
+                .sessions
+                .values()
+                .filter(in_realm)
+                .filter(|s| of_roles(authroles, s));
+            MetaPart::Count(n.count() as u64)
+        }
         SessionQuery::List { authroles } => {
-            let wanted = |s: &&Session| {
-                authroles
-                    .as_ref()
-                    .is_none_or(|roles| roles.contains(&s.identity.authrole))
-            };
-            let ids = cx.sessions.values().filter(in_realm).filter(wanted);
+            let ids = cx
+                .sessions
+                .values()
+                .filter(in_realm)
+                .filter(|s| of_roles(authroles, s));
             MetaPart::Ids(ids.map(|s| (MatchPolicy::Exact, s.id.0)).collect())
         }
         SessionQuery::Get { session } => {

@@ -17,7 +17,7 @@ use crate::wire::{Dict, ErrorUri, Payload, RegistrationId, SessionId, Text, Valu
 /// How the gathered parts become the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Answer {
-    /// `[count]` of the IDs.
+    /// `[count]`: the summed counts, or the number of IDs.
     Count,
     /// `[[ids]]`.
     List,
@@ -43,6 +43,8 @@ pub(super) struct Gather {
     answer: Answer,
     remaining: usize,
     ids: Vec<(MatchPolicy, u64)>,
+    /// Summed counts (sessions live on exactly one shard: no overlap).
+    count: u64,
     details: Option<Dict>,
     /// Some shard knew the ID asked about.
     known: bool,
@@ -72,7 +74,12 @@ impl Dealer {
         };
         let session = || args.uint(0, "session").ok_or(ErrorUri::InvalidArgument);
         let (query, answer, only) = match name {
-            "count" => (list(authroles()?), Answer::Count, None),
+            "count" => {
+                let q = SessionQuery::Count {
+                    authroles: authroles()?,
+                };
+                (q, Answer::Count, None)
+            }
             "list" => (list(authroles()?), Answer::List, None),
             "get" => {
                 let id = session()?;
@@ -240,6 +247,7 @@ impl Dealer {
             answer,
             remaining: shards.len(),
             ids: Vec::new(),
+            count: 0,
             details: None,
             known: false,
         });
@@ -254,6 +262,7 @@ impl Dealer {
             return;
         };
         match part {
+            MetaPart::Count(n) => g.count += n,
             MetaPart::Ids(ids) => {
                 g.known |= !ids.is_empty();
                 g.ids.extend(ids);
@@ -295,7 +304,7 @@ fn finish(mut g: Gather) -> Result<Payload, ErrorUri> {
     g.ids.dedup();
     let ids = || Value::List(g.ids.iter().map(|(_, id)| Value::UInt(*id)).collect());
     let value = match g.answer {
-        Answer::Count => Value::UInt(g.ids.len() as u64),
+        Answer::Count => Value::UInt(g.count + g.ids.len() as u64),
         Answer::List => ids(),
         Answer::Done(error) if !g.known => return Err(error),
         Answer::Done(_) => return Ok(Payload::empty()),
