@@ -183,7 +183,7 @@ fn session_holder() {
 }
 
 /// The one result argument of a RESULT.
-fn first_arg(payload: &Payload) -> Value {
+fn result_arg(payload: &Payload) -> Value {
     match payload.to_values().unwrap().0 {
         Some(Value::List(mut l)) if !l.is_empty() => l.remove(0),
         other => panic!("expected a result argument, got {other:?}"),
@@ -317,7 +317,7 @@ impl Observer {
                 } if r == request => {
                     let took = start.elapsed();
                     let size = encode_to_bytes(self.c.serializer, &m).len();
-                    return (first_arg(payload), size, took);
+                    return (result_arg(payload), size, took);
                 }
                 other => panic!("expected the RESULT of {procedure}, got {other:?}"),
             }
