@@ -8,6 +8,12 @@
 //! every event seen, list and count are exactly the sessions that joined
 //! and did not leave. The list of 10,000+ IDs comes in one RESULT. The
 //! latency of `wamp.session.count` at full size is printed (not asserted).
+//!
+//! Descriptors: the router runs in this process, so each session costs two
+//! here (client and router end). The soft RLIMIT_NOFILE is raised as needed;
+//! if the hard limit is too low, a helper process (this binary running
+//! `session_holder`) holds the client ends past it, and only if even the
+//! router's ends do not fit does the test open fewer sessions (and says so).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -36,12 +42,12 @@ const EVENTS_DEADLINE: Duration = Duration::from_secs(60);
 /// The scenarios share the process's file descriptors and the CPU: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// How many of `wanted` sessions this process may hold. Each costs two
-/// descriptors here (the client's socket and the router's): the soft limit
-/// is raised as far as needed (the hard one too, if the process may).
-fn local_room(wanted: usize) -> usize {
-    const SPARE: libc::rlim_t = 1024;
-    let need = 2 * wanted as libc::rlim_t + SPARE;
+/// Descriptors kept free for everything but the sessions.
+const SPARE: libc::rlim_t = 1024;
+
+/// Raises the soft RLIMIT_NOFILE to `need` (the hard limit too, if the
+/// process may), else as far as the hard limit; returns the soft limit.
+fn raise_nofile(need: libc::rlim_t) -> libc::rlim_t {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -50,7 +56,7 @@ fn local_room(wanted: usize) -> usize {
     let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
     assert_eq!(got, 0, "getrlimit(RLIMIT_NOFILE)");
     if lim.rlim_cur >= need {
-        return wanted;
+        return lim.rlim_cur;
     }
     if lim.rlim_max < need {
         let raised = libc::rlimit {
@@ -59,19 +65,34 @@ fn local_room(wanted: usize) -> usize {
         };
         // SAFETY: as above.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            eprintln!("raised RLIMIT_NOFILE (soft and hard) to {need}");
-            return wanted;
+            return need;
         }
     }
-    let soft = need.min(lim.rlim_max);
     let raised = libc::rlimit {
-        rlim_cur: soft,
+        rlim_cur: need.min(lim.rlim_max),
         rlim_max: lim.rlim_max,
     };
     // SAFETY: as above.
-    let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) };
-    let soft = if set == 0 { soft } else { lim.rlim_cur };
-    ((soft.saturating_sub(SPARE) / 2) as usize).min(wanted)
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+        raised.rlim_cur
+    } else {
+        lim.rlim_cur
+    }
+}
+
+/// How many sessions to open (of `wanted`) and how many of them this
+/// process holds itself. The router's end of every session is in this
+/// process (one descriptor each); a session this process holds costs a
+/// second one (its client end), so past the limit a helper process holds
+/// the client ends. Fewer sessions only when even the router's ends do not fit.
+fn descriptor_plan(wanted: usize) -> (usize, usize) {
+    let soft = raise_nofile(2 * wanted as libc::rlim_t + SPARE);
+    let budget = soft.saturating_sub(SPARE) as usize;
+    let total = wanted.min(budget);
+    if total < wanted {
+        eprintln!("RLIMIT_NOFILE is {soft}: running {total} sessions instead of {wanted}");
+    }
+    (total, budget.saturating_sub(total).min(total))
 }
 
 /// The environment variable that makes `session_holder` a helper process.
@@ -169,7 +190,7 @@ fn session_holder() {
         return;
     };
     let (url, realm) = spec.split_once(' ').unwrap();
-    local_room(usize::MAX / 4); // raises the soft limit to the hard one
+    raise_nofile(libc::RLIM_INFINITY);
     let mut held = Vec::new();
     for line in std::io::stdin().lock().lines() {
         let line = line.unwrap();
@@ -604,6 +625,7 @@ fn quiesce(obs: &mut Observer, held: &mut Held, churn: &Churn) {
 /// finally everything (the holder's all at once), checking the same way.
 fn scale(shards: usize, sessions: usize) {
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (sessions, room) = descriptor_plan(sessions);
     let started = Instant::now();
     let router = Router::start(shards);
     let setup = Setup {
@@ -616,7 +638,7 @@ fn scale(shards: usize, sessions: usize) {
         url: router.url(Kind::RawSocket),
         realm: setup.realm(),
         open: Vec::new(),
-        room: local_room(sessions),
+        room,
         holder: None,
         remote: Vec::new(),
         closing: HashSet::new(),
