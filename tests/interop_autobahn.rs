@@ -126,3 +126,12 @@ fn autobahn_python_uses_the_advanced_pubsub_features_over_every_transport_and_se
         Duration::from_secs(90),
     );
 }
+
+/// The meta API on three shards: session on_join/on_leave events, session
+/// count/list/get, registration and subscription lookups, and testaments
+/// (published when their session leaves; flushed ones never).
+#[test]
+fn autobahn_python_uses_the_meta_api_over_every_transport_and_serializer() {
+    let router = Router::start(3);
+    run_script_everywhere("autobahn_meta.py", &router, Duration::from_secs(90));
+}
