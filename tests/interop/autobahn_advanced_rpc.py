@@ -31,35 +31,12 @@ from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import CallOptions, RegisterOptions
 
-# The longest any single awaited step may take, in seconds.
-STEP = 5.0
+from harness import STEP, bounded, describe, transport, until
+
 # The whole script's budget, in seconds.
 TOTAL = 60.0
 # The call timeout the timeout step asks for, in milliseconds.
 TIMEOUT_MS = 300
-
-
-def transport(url, kind, serializer):
-    if kind == "websocket":
-        return {"type": "websocket", "url": url, "serializers": [serializer], "max_retries": 0}
-    return {"type": "rawsocket", "url": url, "serializer": serializer, "max_retries": 0}
-
-
-async def bounded(awaitable, what, limit=STEP):
-    """Awaits with a deadline; a timeout fails with a message naming the wait."""
-    try:
-        return await asyncio.wait_for(awaitable, limit)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"no answer within {limit} s: {what}") from None
-
-
-async def until(predicate, what, limit=STEP):
-    """Polls `predicate` until it holds, failing after `limit` seconds."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {limit} s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 class Peer:
@@ -299,12 +276,6 @@ async def step_shared(run):
     order = [await bounded(caller.session.call(run.uri("shared")), f"RESULT of call {i}") for i in range(4)]
     assert served == {"callee-1": 2, "callee-2": 2}, f"calls served {served}, in order {order}"
     assert order[0] != order[1] and order[:2] == order[2:], f"roundrobin order {order}"
-
-
-def describe(e):
-    if isinstance(e, ApplicationError):
-        return f"ERROR {e.error} {list(e.args)}"
-    return f"{type(e).__name__}: {e}"
 
 
 STEPS = [

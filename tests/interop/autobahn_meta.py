@@ -32,33 +32,10 @@ import time
 from autobahn.asyncio.component import Component
 from autobahn.wamp.exception import ApplicationError
 
-# The longest any single awaited step may take, in seconds.
-STEP = 5.0
+from harness import STEP, bounded, describe, transport, until
+
 # The whole script's budget, in seconds.
 TOTAL = 60.0
-
-
-def transport(url, kind, serializer):
-    if kind == "websocket":
-        return {"type": "websocket", "url": url, "serializers": [serializer], "max_retries": 0}
-    return {"type": "rawsocket", "url": url, "serializer": serializer, "max_retries": 0}
-
-
-async def bounded(awaitable, what, limit=STEP):
-    """Awaits with a deadline; a timeout fails with a message naming the wait."""
-    try:
-        return await asyncio.wait_for(awaitable, limit)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"no answer within {limit} s: {what}") from None
-
-
-async def until(predicate, what, limit=STEP):
-    """Polls `predicate` until it holds, failing after `limit` seconds."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {limit} s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 class Run:
@@ -298,12 +275,6 @@ async def step_testament(run):
     # on_leave has come, so a testament would have too.
     await asyncio.sleep(0.05)
     assert len(got) == 1, f"flushed testaments were published: {got[1:]!r}"
-
-
-def describe(e):
-    if isinstance(e, ApplicationError):
-        return f"ERROR {e.error} {list(e.args)}"
-    return f"{type(e).__name__}: {e}"
 
 
 STEPS = [
