@@ -256,6 +256,18 @@ fn registration_lookups_answer_from_every_shard() {
             None,
         );
         assert_eq!(missing.unwrap_err(), "wamp.error.no_such_registration");
+        // UNREGISTERED comes once every shard's replica dropped the callee.
+        let request = callee.request();
+        callee.send(&Message::Unregister {
+            request,
+            registration: switchyard::wire::RegistrationId(exact),
+            options: Dict::new(),
+        });
+        assert!(matches!(callee.recv(), Message::Unregistered { request: r, .. } if r == request));
+        assert_eq!(
+            look(&mut asker, vec![uri("com.meta.proc")]),
+            Ok(Value::Null)
+        );
     });
 }
 

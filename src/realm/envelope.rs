@@ -146,10 +146,12 @@ pub enum DealerMsg {
     },
     /// A shard applied a `ReplicaAdd` of this one.
     ReplicaAcked { op: OpId },
-    /// Remove `callee` from this shard's replica.
+    /// Remove `callee` from this shard's replica; then ack `ack`, if given
+    /// (an UNREGISTER answers once every replica dropped the callee).
     ReplicaRemove {
         registration: RegistrationId,
         callee: CalleeAddr,
+        ack: Option<(ShardId, OpId)>,
     },
     /// Invoke `callee` (which lives on this shard) for `caller`; `progress`:
     /// the first chunk of a progressive invocation.

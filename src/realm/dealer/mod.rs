@@ -78,6 +78,12 @@ enum Waiting {
         invoke: InvokePolicy,
         disclose_caller: bool,
     },
+    /// Acks of `ReplicaRemove` from every other shard: then UNREGISTERED.
+    Unregistered {
+        session: SessionId,
+        request: RequestId,
+        remaining: usize,
+    },
     /// Acks of `ReplicaAdd` from every other shard.
     Replicas {
         session: SessionId,
@@ -168,7 +174,13 @@ impl Dealer {
             DealerMsg::ReplicaRemove {
                 registration,
                 callee,
-            } => self.registry.remove(registration, callee),
+                ack,
+            } => {
+                self.registry.remove(registration, callee);
+                if let Some((from, op)) = ack {
+                    self.send(cx, from, DealerMsg::ReplicaAcked { op });
+                }
+            }
             DealerMsg::Invoke {
                 registration,
                 callee,
@@ -226,7 +238,7 @@ impl Dealer {
     /// calls in flight to it, end the calls it made.
     pub fn session_closed(&mut self, cx: &mut Cx, session: &crate::session::Session) {
         for (id, procedure, policy) in &session.registrations {
-            self.withdraw_registration(cx, procedure, *policy, *id, session.id);
+            self.withdraw_registration(cx, procedure, *policy, *id, session.id, None);
         }
         self.cancel_invocations_of(cx, session.id);
         self.caller_left(cx, session.id);

@@ -1,12 +1,12 @@
 //! REGISTER and UNREGISTER on the dealer. The home shard of (realm,
 //! procedure, match) decides a REGISTER; REGISTERED goes out once every
 //! shard's replica has the registration, so a call made after it, on any
-//! shard, finds the callee.
+//! shard, finds the callee; UNREGISTERED once every replica dropped it.
 
 use super::{CalleeEntry, Dealer, Waiting};
 use crate::realm::cx::Cx;
 use crate::realm::envelope::{DealerMsg, Envelope, HomeMsg};
-use crate::realm::ids::{CalleeAddr, OpId};
+use crate::realm::ids::{CalleeAddr, OpId, ShardId};
 use crate::routing::{is_reserved, is_valid_uri, MatchPolicy};
 use crate::session::features::PeerFeatures;
 use crate::wire::message::code;
@@ -72,15 +72,22 @@ impl Dealer {
             return cx.reply_error(sid, code::UNREGISTER, request, error);
         };
         let (_, procedure, policy) = session.registrations.swap_remove(at);
-        self.withdraw_registration(cx, &procedure, policy, registration, sid);
-        let msg = Message::Unregistered {
+        let remaining = cx.nr_shards - 1;
+        if remaining == 0 {
+            self.withdraw_registration(cx, &procedure, policy, registration, sid, None);
+            return unregistered(cx, sid, request);
+        }
+        let op = self.pending.add(Waiting::Unregistered {
+            session: sid,
             request,
-            details: None,
-        };
-        cx.reply(sid, &msg);
+            remaining,
+        });
+        let ack = Some((cx.me, op));
+        self.withdraw_registration(cx, &procedure, policy, registration, sid, ack);
     }
 
-    /// Removes `sid` as callee of `registration` on every shard and at home.
+    /// Removes `sid` as callee of `registration` on every shard (each acks
+    /// `ack`, if given) and at home.
     pub(super) fn withdraw_registration(
         &mut self,
         cx: &mut Cx,
@@ -88,6 +95,7 @@ impl Dealer {
         policy: MatchPolicy,
         id: RegistrationId,
         sid: SessionId,
+        ack: Option<(ShardId, OpId)>,
     ) {
         let callee = CalleeAddr {
             shard: cx.me,
@@ -100,6 +108,7 @@ impl Dealer {
             msg: DealerMsg::ReplicaRemove {
                 registration: id,
                 callee,
+                ack,
             },
         });
         let home = cx.home_of(realm, procedure, policy);
@@ -131,7 +140,7 @@ impl Dealer {
                 invoke,
                 disclose_caller,
             } => (session, request, procedure, policy, invoke, disclose_caller),
-            Waiting::Replicas { .. } => {
+            Waiting::Replicas { .. } | Waiting::Unregistered { .. } => {
                 tracing::error!(op, "registration verdict for a replica operation");
                 return;
             }
@@ -195,7 +204,7 @@ impl Dealer {
     /// Counts one shard's ack of a replica; finishes the REGISTER on the last.
     pub(super) fn replica_acked(&mut self, cx: &mut Cx, op: OpId) {
         let done = match self.pending.get_mut(op) {
-            Some(Waiting::Replicas { remaining, .. }) => {
+            Some(Waiting::Replicas { remaining, .. } | Waiting::Unregistered { remaining, .. }) => {
                 *remaining = remaining.saturating_sub(1);
                 *remaining == 0
             }
@@ -204,16 +213,19 @@ impl Dealer {
         if !done {
             return;
         }
-        if let Some(Waiting::Replicas {
-            session,
-            request,
-            procedure,
-            policy,
-            registration,
-            ..
-        }) = self.pending.take(op)
-        {
-            self.registration_done(cx, session, request, procedure, policy, registration);
+        match self.pending.take(op) {
+            Some(Waiting::Replicas {
+                session,
+                request,
+                procedure,
+                policy,
+                registration,
+                ..
+            }) => self.registration_done(cx, session, request, procedure, policy, registration),
+            Some(Waiting::Unregistered {
+                session, request, ..
+            }) => unregistered(cx, session, request),
+            _ => {}
         }
     }
 
@@ -228,7 +240,7 @@ impl Dealer {
         registration: RegistrationId,
     ) {
         let Some(s) = cx.sessions.get_mut(&session) else {
-            return self.withdraw_registration(cx, &procedure, policy, registration, session);
+            return self.withdraw_registration(cx, &procedure, policy, registration, session, None);
         };
         s.registrations.push((registration, procedure, policy));
         let msg = Message::Registered {
@@ -237,4 +249,13 @@ impl Dealer {
         };
         cx.reply(session, &msg);
     }
+}
+
+/// Answers UNREGISTERED.
+fn unregistered(cx: &mut Cx, sid: SessionId, request: RequestId) {
+    let msg = Message::Unregistered {
+        request,
+        details: None,
+    };
+    cx.reply(sid, &msg);
 }
