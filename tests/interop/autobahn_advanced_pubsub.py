@@ -32,14 +32,13 @@ only if every step passed; exits non-zero otherwise.
 import asyncio
 import os
 import sys
-import time
 
 from autobahn.asyncio.component import Component
 from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import CallResult, PublishOptions, SubscribeOptions
 
-from harness import STEP, bounded, describe, transport, until
+from harness import bounded, describe, transport, until
 
 # The whole script's budget, in seconds.
 TOTAL = 60.0
@@ -283,25 +282,20 @@ async def step_history(run):
     def mine(e):
         return isinstance(e, dict) and isinstance(e.get("args"), list) and e["args"][:1] == [token]
 
-    entries = []
-    deadline = time.monotonic() + STEP
-    while True:
-        try:
-            result = await bounded(
-                sub.session.call("wamp.subscription.get_events", subscription.id, 10),
-                "RESULT of wamp.subscription.get_events",
-            )
-        except ApplicationError as e:
-            if e.error == "wamp.error.history_unavailable":
-                raise AssertionError(
-                    f"wamp.error.history_unavailable: does realm {realm} keep the history of "
-                    f"{HISTORY_TOPIC} (exact)?"
-                ) from None
-            raise
-        entries = history_entries(result)
-        if sum(1 for e in entries if mine(e)) >= 3 or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.02)
+    # Each PUBLISHED came once its event was in the history: one read suffices.
+    try:
+        result = await bounded(
+            sub.session.call("wamp.subscription.get_events", subscription.id, 10),
+            "RESULT of wamp.subscription.get_events",
+        )
+    except ApplicationError as e:
+        if e.error == "wamp.error.history_unavailable":
+            raise AssertionError(
+                f"wamp.error.history_unavailable: does realm {realm} keep the history of "
+                f"{HISTORY_TOPIC} (exact)?"
+            ) from None
+        raise
+    entries = history_entries(result)
     result_msg = [m for m in sub.received if isinstance(m, message.Result)][-1]
     print(f"wire: get_events RESULT args[0] {(result_msg.args or [None])[0]!r}", flush=True)
     assert len(entries) <= 10, f"get_events(limit=10) answered {len(entries)} events"

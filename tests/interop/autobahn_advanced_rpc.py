@@ -31,7 +31,7 @@ from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import CallOptions, RegisterOptions
 
-from harness import STEP, bounded, describe, transport, until
+from harness import bounded, describe, transport, until
 
 # The whole script's budget, in seconds.
 TOTAL = 60.0

@@ -31,7 +31,7 @@ import sys
 from autobahn.asyncio.component import Component
 from autobahn.wamp.exception import ApplicationError
 
-from harness import STEP, bounded, describe, transport, until
+from harness import bounded, describe, transport, until
 
 # The whole script's budget, in seconds.
 TOTAL = 60.0
