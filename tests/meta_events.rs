@@ -918,8 +918,6 @@ fn a_session_that_leaves_leaves_each_subscription_and_the_last_deletes_it() {
 }
 
 #[test]
-#[ignore = "router bug: a second SUBSCRIBE of a session to a topic it is subscribed to \
-            publishes on_subscribe again (one UNSUBSCRIBE then ends it)"]
 fn a_session_subscribing_again_is_announced_once() {
     for_each_setting(|setting| {
         let scene = setting.scene();
@@ -963,8 +961,6 @@ fn ask_and_drop(mut c: Client, uri: &str, subscribe: bool) {
 }
 
 #[test]
-#[ignore = "router bug: a subscription whose only subscriber left before SUBSCRIBED \
-            (2+ shards) is deleted with on_delete [0, id], naming no session"]
 fn a_subscriber_that_leaves_before_subscribed_is_named_by_the_events_of_its_subscription() {
     for_each_setting(|setting| {
         let scene = setting.scene();

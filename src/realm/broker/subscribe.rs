@@ -227,7 +227,11 @@ impl Broker {
         };
         let Some(id) = t.id else { return };
         t.active = true;
-        for waiter in std::mem::take(&mut t.waiters) {
+        let waiters = std::mem::take(&mut t.waiters);
+        // If every waiter left meanwhile, the subscription goes in the name
+        // of the one that created it.
+        let creator = waiters.first().map_or(SessionId(0), |w| w.session);
+        for waiter in waiters {
             self.subscribed(cx, waiter, id, topic, policy);
         }
         let empty = self
@@ -236,7 +240,7 @@ impl Broker {
             .is_some_and(|t| t.subscribers.is_empty());
         if empty {
             self.topics.remove(topic, policy);
-            self.release_topic(cx, topic, policy, SessionId(0));
+            self.release_topic(cx, topic, policy, creator);
         }
     }
 
@@ -254,7 +258,7 @@ impl Broker {
         let Some(t) = self.topics.get_mut(topic, policy) else {
             return;
         };
-        let Some(identity) = add_subscriber(cx, t, sid, id, topic, policy) else {
+        let Some((identity, added)) = add_subscriber(cx, t, sid, id, topic, policy) else {
             return;
         };
         let msg = Message::Subscribed {
@@ -262,8 +266,10 @@ impl Broker {
             subscription: id,
         };
         cx.reply(sid, &msg);
-        let args = || vec![Value::UInt(sid.0), Value::UInt(id.0)];
-        self.meta_via_home(cx, (topic, policy), ON_SUBSCRIBE, args);
+        if added {
+            let args = || vec![Value::UInt(sid.0), Value::UInt(id.0)];
+            self.meta_via_home(cx, (topic, policy), ON_SUBSCRIBE, args);
+        }
         if waiter.get_retained {
             let reader = Reader {
                 shard: cx.me,
@@ -278,7 +284,8 @@ impl Broker {
 }
 
 /// Adds local session `sid` to `t` (once, in session order) and records it
-/// on the session; returns its (authid, authrole), or `None` if it left.
+/// on the session; returns its (authid, authrole) and whether it was added
+/// now (not already subscribed), or `None` if it left.
 fn add_subscriber(
     cx: &mut Cx,
     t: &mut Topic,
@@ -286,10 +293,11 @@ fn add_subscriber(
     id: SubscriptionId,
     topic: &Text,
     policy: MatchPolicy,
-) -> Option<(Text, Text)> {
+) -> Option<((Text, Text), bool)> {
     let s = cx.sessions.get_mut(&sid)?;
     let identity = (s.identity.authid.clone(), s.identity.authrole.clone());
-    if let Err(at) = t.subscribers.binary_search_by_key(&sid, |x| x.session) {
+    let at = t.subscribers.binary_search_by_key(&sid, |x| x.session);
+    if let Err(at) = at {
         t.subscribers.insert(
             at,
             Subscriber {
@@ -301,5 +309,5 @@ fn add_subscriber(
         );
         s.subscriptions.push((id, topic.clone(), policy));
     }
-    Some(identity)
+    Some((identity, at.is_err()))
 }
