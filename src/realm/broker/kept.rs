@@ -100,7 +100,7 @@ impl Broker {
                 *remaining = remaining.saturating_sub(1);
                 *remaining == 0
             }
-            _ => false,
+            Some(Waiting::SubscriptionId { .. } | Waiting::Interest { .. }) | None => false,
         };
         if !done {
             return;
@@ -199,7 +199,7 @@ impl Broker {
                 .get(pattern, ttl)
                 .map(|e| vec![(Text::from(pattern), e)])
                 .unwrap_or_default(),
-            _ => self
+            MatchPolicy::Prefix | MatchPolicy::Wildcard => self
                 .retained
                 .matching(ttl, |t| pattern_matches(pattern, policy, t)),
         };

@@ -61,9 +61,9 @@ impl Dealer {
     /// or was re-armed since (`token`), it fails with `wamp.error.timeout`
     /// and its callee is interrupted.
     pub fn call_timed_out(&mut self, cx: &mut Cx, sid: SessionId, request: RequestId, token: u64) {
-        match self.calls.get_mut(sid, request) {
-            Some(call) if call.token == token => {}
-            _ => return,
+        let current = self.calls.get_mut(sid, request);
+        if current.is_none_or(|call| call.token != token) {
+            return;
         }
         let Some(call) = self.finish(sid, request) else {
             return;

@@ -225,7 +225,8 @@ impl Dealer {
             Some(Waiting::Unregistered {
                 session, request, ..
             }) => unregistered(cx, session, request),
-            _ => {}
+            // Not done: `done` above holds only for the two kinds above.
+            Some(Waiting::RegistrationId { .. }) | None => {}
         }
     }
 
