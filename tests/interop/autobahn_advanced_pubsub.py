@@ -38,7 +38,7 @@ from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import CallResult, PublishOptions, SubscribeOptions
 
-from harness import bounded, describe, transport, until
+from harness import bounded, run_steps, transport, until
 
 # The whole script's budget, in seconds.
 TOTAL = 60.0
@@ -322,23 +322,7 @@ STEPS = [
 
 
 async def main(url, kind, serializer, history_realm="test.history"):
-    failed = []
-    for name, step in STEPS:
-        run = Run(url, kind, serializer, history_realm)
-        try:
-            await step(run)
-            print(f"PASS {name}", flush=True)
-        except Exception as e:
-            failed.append(name)
-            states = "; ".join(p.state() for p in run.peers)
-            print(f"FAIL {name}: {describe(e)} [{states}]", flush=True)
-        finally:
-            await run.close_all()
-    if failed:
-        print(f"FAILED {kind} {serializer}: {', '.join(failed)}", flush=True)
-        return 1
-    print("INTEROP OK", kind, serializer, flush=True)
-    return 0
+    return await run_steps(STEPS, lambda: Run(url, kind, serializer, history_realm), kind, serializer)
 
 
 async def bounded_main(*args):

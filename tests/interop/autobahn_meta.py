@@ -31,7 +31,7 @@ import sys
 from autobahn.asyncio.component import Component
 from autobahn.wamp.exception import ApplicationError
 
-from harness import bounded, describe, transport, until
+from harness import bounded, run_steps, transport, until
 
 # The whole script's budget, in seconds.
 TOTAL = 60.0
@@ -270,22 +270,7 @@ STEPS = [
 
 
 async def main(url, kind, serializer, realm="realm1"):
-    failed = []
-    for name, step in STEPS:
-        run = Run(url, kind, serializer, realm)
-        try:
-            await step(run)
-            print(f"PASS {name}", flush=True)
-        except Exception as e:
-            failed.append(name)
-            print(f"FAIL {name}: {describe(e)}", flush=True)
-        finally:
-            await run.close_all()
-    if failed:
-        print(f"FAILED {kind} {serializer}: {', '.join(failed)}", flush=True)
-        return 1
-    print("INTEROP OK", kind, serializer, flush=True)
-    return 0
+    return await run_steps(STEPS, lambda: Run(url, kind, serializer, realm), kind, serializer)
 
 
 async def bounded_main(*args):

@@ -37,3 +37,26 @@ def describe(e):
     if isinstance(e, ApplicationError):
         return f"ERROR {e.error} {list(e.args)}"
     return f"{type(e).__name__}: {e}"
+
+
+async def run_steps(steps, make_run, kind, serializer):
+    """Runs each (name, step) with a fresh run from `make_run()` (its
+    sessions closed after the step, pass or fail); prints PASS/FAIL per step
+    and INTEROP OK when all passed. Returns the exit status."""
+    failed = []
+    for name, step in steps:
+        run = make_run()
+        try:
+            await step(run)
+            print(f"PASS {name}", flush=True)
+        except Exception as e:
+            failed.append(name)
+            states = "; ".join(p.state() for p in getattr(run, "peers", []) if hasattr(p, "state"))
+            print(f"FAIL {name}: {describe(e)} [{states}]", flush=True)
+        finally:
+            await run.close_all()
+    if failed:
+        print(f"FAILED {kind} {serializer}: {', '.join(failed)}", flush=True)
+        return 1
+    print("INTEROP OK", kind, serializer, flush=True)
+    return 0
