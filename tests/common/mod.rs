@@ -133,7 +133,7 @@ impl Router {
     /// A joined client on `shard`, in `realm`, announcing `roles`.
     pub fn join_on_as(&self, setup: Setup, shard: usize, realm: &str, roles: Dict) -> Client {
         for _ in 0..500 {
-            let c = Client::join_with(
+            let mut c = Client::join_with(
                 &self.url(setup.kind),
                 setup.serializer,
                 realm,
@@ -142,6 +142,8 @@ impl Router {
             if c.session.0 % self.shards as u64 == shard as u64 {
                 return c;
             }
+            // Closed before the next try, so no test counts a stray session.
+            c.goodbye();
         }
         panic!("no session landed on shard {shard} in 500 tries");
     }
