@@ -135,15 +135,7 @@ fn a_callee_that_leaves_before_registered_is_registered_then_unregistered() {
                 ask_and_drop(a, &procedure, false);
                 for (i, o) in obs.iter_mut().enumerate() {
                     let ctx = format!("observer on shard {i}, callee on {shard}, home {home}");
-                    let created = o.next();
-                    assert_eq!(created.topic, REG_CREATE, "{ctx}: {created:?}");
-                    assert_eq!(created.args.first(), Some(&uint(who)), "{ctx}: {created:?}");
-                    let id = created.args[1]
-                        .as_dict()
-                        .unwrap()
-                        .get("id")
-                        .cloned()
-                        .unwrap();
+                    let id = o.created(REG_CREATE, who, &ctx);
                     let pair = vec![uint(who), id];
                     for topic in [REG_REGISTER, REG_UNREGISTER, REG_DELETE] {
                         let ev = o.next();

@@ -152,15 +152,7 @@ fn a_subscriber_that_leaves_before_subscribed_is_named_by_the_events_of_its_subs
                 // it noticed the loss or not) deleted, all naming the session.
                 for (i, o) in obs.iter_mut().enumerate() {
                     let ctx = format!("observer on shard {i}, subscriber on {shard}, home {home}");
-                    let created = o.next();
-                    assert_eq!(created.topic, SUB_CREATE, "{ctx}: {created:?}");
-                    assert_eq!(created.args.first(), Some(&uint(who)), "{ctx}: {created:?}");
-                    let id = created.args[1]
-                        .as_dict()
-                        .unwrap()
-                        .get("id")
-                        .cloned()
-                        .unwrap();
+                    let id = o.created(SUB_CREATE, who, &ctx);
                     let pair = vec![uint(who), id];
                     let mut ev = o.next();
                     if ev.topic == SUB_SUBSCRIBE {

@@ -35,6 +35,18 @@ impl Ev {
     }
 }
 
+impl Observer {
+    /// The next event, which must be `create` naming session `who`: the new
+    /// subscription's or registration's ID.
+    pub fn created(&mut self, create: &str, who: u64, ctx: &str) -> Value {
+        let created = self.next();
+        assert_eq!(created.topic, create, "{ctx}: {created:?}");
+        assert_eq!(created.args.first(), Some(&uint(who)), "{ctx}: {created:?}");
+        let details = created.args[1].as_dict().unwrap();
+        details.get("id").cloned().unwrap()
+    }
+}
+
 /// A session subscribed to some topics; it reads events only.
 pub struct Observer {
     pub c: Client,

@@ -289,7 +289,7 @@ fn earliest(old: Option<Dict>, new: Dict) -> Dict {
     let created = |d: &Dict| d.get_str("created").ok().flatten().map(str::to_owned);
     match old {
         Some(o) if created(&o) <= created(&new) => o,
-        _ => new,
+        Some(_) | None => new,
     }
 }
 
