@@ -64,7 +64,10 @@
 //! - `shard`: the per-core dispatcher of sessions, messages and envelopes.
 //! - `runtime`: executors, listeners, connection tasks, mesh, supervision.
 //! - `config`: the configuration tree, profiles and validation.
+//! - `auth`: authentication; `auth::crypto` holds the pure primitives of
+//!   WAMP-CRA, WAMP-Cryptosign, WAMP-SCRAM and stored ticket hashes.
 
+pub mod auth;
 pub mod config;
 pub mod realm;
 pub mod routing;
