@@ -12,6 +12,15 @@ static GLOBAL: MiMalloc = MiMalloc;
 
 fn main() -> ExitCode {
     let args = Cli::parse_args();
+    if args.hash_ticket {
+        return match cli::hash_ticket(&mut std::io::stdin().lock()) {
+            Ok(hash) => {
+                println!("{hash}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
     if args.check_config {
         let report = cli::check_config(&args);
         println!("{}", report.text);

@@ -9,6 +9,7 @@ use common::{abort_reason, Client, Kind, Router};
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
+use switchyard::auth::RealmAuth;
 use switchyard::runtime::{self, RouterOptions};
 use switchyard::shard::RealmSettings;
 use switchyard::wire::Serializer;
@@ -77,7 +78,7 @@ fn a_panicking_shard_stops_the_router_and_is_reported_with_its_id() {
 fn a_realm_closed_to_anonymous_refuses_anonymous_hellos() {
     let mut opts = RouterOptions::local(2);
     opts.settings.realms.push(RealmSettings {
-        anonymous: false,
+        auth: std::sync::Arc::new(RealmAuth::new(false, Vec::new(), Vec::new())),
         ..RealmSettings::open("com.closed")
     });
     let router = Router::start_with(opts);

@@ -61,6 +61,29 @@ pub struct Cli {
     /// Check the configuration, print "config OK" or every problem, and exit.
     #[arg(long)]
     pub check_config: bool,
+
+    /// Read a ticket from standard input, print its salted hash (for a
+    /// principal's `ticket = { hash = "..." }`) and exit.
+    #[arg(long, conflicts_with_all = ["check_config", "print_config"])]
+    pub hash_ticket: bool,
+}
+
+/// PBKDF2 iterations of the hashes `--hash-ticket` prints.
+pub const TICKET_HASH_ITERATIONS: u32 = 100_000;
+
+/// `--hash-ticket`: the hash of the first line of `input` (without its
+/// line ending), or why there is none.
+pub fn hash_ticket(input: &mut dyn std::io::BufRead) -> Result<String, String> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the ticket: {e}"))?;
+    let ticket = line.trim_end_matches(['\n', '\r']);
+    if ticket.is_empty() {
+        return Err("no ticket on standard input".into());
+    }
+    let hash = crate::auth::crypto::ticket::TicketHash::new(ticket, TICKET_HASH_ITERATIONS);
+    Ok(hash.to_string())
 }
 
 /// A listener setting from the command line: an address, or off.

@@ -11,18 +11,25 @@
 //! and semantic rules (ranges, powers of two, listeners, realms). See
 //! `ConfigError` and `Problem`.
 //!
+//! - `auth`: principals, secrets and roles of a realm.
 //! - `tree`: the structs, enums, defaults and typed helpers.
 //! - `load`: TOML text/file -> `Config`, and back (`to_toml_string`).
 //! - `validate`: the semantic rules.
 //! - `error`: `ConfigError`, `Problem`.
 //! - `cli`: `Cli`, `resolve`, `check_config`, `print_config`.
 
+mod auth;
+mod auth_check;
 pub mod cli;
 mod error;
 mod load;
 mod tree;
 mod validate;
 
+pub use auth::{
+    AllowConfig, DiscloseConfig, PermissionConfig, PrincipalConfig, RoleConfig, Secret, SecretFrom,
+    REDACTED,
+};
 pub use error::{ConfigError, Problem, ProblemKind};
 pub use tree::{
     Config, HistoryConfig, LogFormat, MeshConfig, Placement, RawSocketConfig, RealmConfig,

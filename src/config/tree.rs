@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::auth::{PrincipalConfig, RoleConfig};
+
 /// 16 MiB: the default and largest message size for both transports.
 pub const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 /// 512 bytes: the smallest message size a transport may be limited to
@@ -19,7 +21,7 @@ pub const MIN_MESSAGE_SIZE: usize = 512;
 
 /// The whole router configuration. `Config::default()` is the embedded
 /// default, documented key by key in `config/default.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Number of shards; 0 means one per available core.
@@ -194,6 +196,11 @@ pub struct SessionConfig {
     pub slow_consumer: SlowConsumer,
     /// Require request IDs to increase by one per session.
     pub strict_request_ids: bool,
+    /// Failed logins from one address (per shard) before its logins are
+    /// refused for the rest of the window; 0 turns throttling off.
+    pub auth_failures_max: u32,
+    /// The window of `auth_failures_max`, in milliseconds.
+    pub auth_failure_window_ms: u64,
 }
 
 impl Default for SessionConfig {
@@ -207,6 +214,8 @@ impl Default for SessionConfig {
             outbound_budget_bytes: 4 * 1024 * 1024,
             slow_consumer: SlowConsumer::Disconnect,
             strict_request_ids: false,
+            auth_failures_max: 10,
+            auth_failure_window_ms: 60_000,
         }
     }
 }
@@ -249,7 +258,7 @@ impl Default for MeshConfig {
 }
 
 /// The realms served (`[realms]` and its `[[realms.realm]]` entries).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RealmsConfig {
     /// Create a realm on the first HELLO that names an unknown one.
@@ -268,7 +277,7 @@ impl Default for RealmsConfig {
 }
 
 /// One realm (`[[realms.realm]]`); `name` is required.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RealmConfig {
     /// The realm URI.
@@ -307,6 +316,16 @@ pub struct RealmConfig {
     /// The subscriptions with an event history (`[[realms.realm.history]]`).
     #[serde(default)]
     pub history: Vec<HistoryConfig>,
+    /// Who may log in with a secret or key (`[[realms.realm.principals]]`).
+    #[serde(default)]
+    pub principals: Vec<PrincipalConfig>,
+    /// What each authrole may do (`[[realms.realm.roles]]`).
+    #[serde(default = "roles_default")]
+    pub roles: Vec<RoleConfig>,
+}
+
+fn roles_default() -> Vec<RoleConfig> {
+    vec![RoleConfig::anonymous_allow_all()]
 }
 
 /// One subscription with an event history (`[[realms.realm.history]]`).
@@ -361,6 +380,8 @@ impl RealmConfig {
             retained_max_bytes: retained_max_bytes_default(),
             retained_ttl_ms: 0,
             history: Vec::new(),
+            principals: Vec::new(),
+            roles: roles_default(),
         }
     }
 }

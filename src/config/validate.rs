@@ -167,6 +167,12 @@ fn check_session(s: &SessionConfig, out: &mut Vec<Problem>) {
         s.outbound_budget_bytes,
         BUDGET_RANGE,
     );
+    in_range(
+        out,
+        "session.auth_failure_window_ms",
+        s.auth_failure_window_ms,
+        1..=MAX_MS,
+    );
 }
 
 fn check_mesh(m: &MeshConfig, out: &mut Vec<Problem>) {
@@ -258,6 +264,7 @@ fn check_realms(r: &RealmsConfig, out: &mut Vec<Problem>) {
             }
         }
         check_pubsub(i, realm, out);
+        super::auth_check::check_auth(i, realm, out);
         if max > 0 && realm.call_timeout_default_ms > max {
             out.push(Problem::invalid(
                 format!("realms.realm[{i}].call_timeout_default_ms"),

@@ -28,6 +28,8 @@ pub struct Stats {
     pub slow_consumer_disconnects: u64,
     pub calls: u64,
     pub protocol_violations: u64,
+    /// Requests the session's role did not allow.
+    pub requests_denied: u64,
     /// RESULTs and INVOCATIONs not sent: too large for the receiver's transport.
     pub oversized_replies: u64,
 }

@@ -141,12 +141,17 @@ fn say_goodbye(cx: &mut Cx, sid: SessionId, reason: &Text, message: Option<&Text
 
 /// The details of a session, as `wamp.session.get` and `on_join` give them.
 pub fn session_details(s: &Session) -> Dict {
-    Dict::new()
+    let details = Dict::new()
         .with("session", s.id.0)
         .with("authid", s.identity.authid.clone())
         .with("authrole", s.identity.authrole.clone())
         .with("authmethod", s.identity.authmethod.clone())
-        .with("authprovider", s.identity.authprovider.clone())
+        .with("authprovider", s.identity.authprovider.clone());
+    let details = match &s.identity.authextra {
+        Some(extra) => details.with("authextra", extra.clone()),
+        None => details,
+    };
+    details
         .with("serializer", s.serializer.name())
         .with("transport", transport_details(s))
 }

@@ -27,8 +27,8 @@ use crate::wire::Text;
 pub struct Realm {
     pub broker: Broker,
     pub dealer: Dealer,
-    /// Whether anonymous sessions may join.
-    pub anonymous: bool,
+    /// Who may join and what each role may do.
+    pub auth: std::sync::Arc<crate::auth::RealmAuth>,
 }
 
 impl Realm {
@@ -38,11 +38,16 @@ impl Realm {
     }
 
     /// The roles of realm `name`.
-    pub fn new(name: Text, anonymous: bool, rpc: RpcPolicy, pubsub: PubSubPolicy) -> Self {
+    pub fn new(
+        name: Text,
+        auth: std::sync::Arc<crate::auth::RealmAuth>,
+        rpc: RpcPolicy,
+        pubsub: PubSubPolicy,
+    ) -> Self {
         Realm {
             broker: Broker::new(name.clone(), pubsub),
             dealer: Dealer::new(name, rpc),
-            anonymous,
+            auth,
         }
     }
 }

@@ -60,9 +60,8 @@ impl Drop for LiveGuard {
 
 /// Runs one accepted connection to its end.
 pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
-    let peer = stream
-        .peer_addr()
-        .map_or_else(|e| e.to_string(), |a| a.to_string());
+    let peer_addr = stream.peer_addr().ok();
+    let peer = peer_addr.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
     let span = tracing::info_span!(
         "conn",
         peer = %peer,
@@ -95,6 +94,7 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
             TransportKind::RawSocket => "rawsocket",
         },
         peer: peer.clone(),
+        ip: peer_addr.map(|a| a.ip()),
     });
     let writer = run_writer(writer, outbound.clone(), hs.serializer, span.clone());
     let writer_task = glommio::spawn_local(writer);

@@ -55,13 +55,17 @@ impl RouterOptions {
                     .iter()
                     .map(|r| RealmSettings {
                         name: r.name.clone(),
-                        anonymous: r.anonymous,
+                        auth: std::sync::Arc::new(super::auth_options::realm_auth(r)),
                         rpc: rpc_policy(r),
                         pubsub: pubsub_policy(r),
                     })
                     .collect(),
                 auto_create_realms: c.realms.auto_create,
                 strict_request_ids: c.session.strict_request_ids,
+                auth_failures_max: c.session.auth_failures_max,
+                auth_failure_window: std::time::Duration::from_millis(
+                    c.session.auth_failure_window_ms,
+                ),
             },
         }
     }

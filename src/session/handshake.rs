@@ -9,8 +9,12 @@
 
 use super::features::PeerFeatures;
 use super::Identity;
+use crate::auth::Pending as Challenged;
 use crate::routing::{is_valid_uri, MatchPolicy, UriCheck};
-use crate::wire::{Dict, ErrorUri, Message, Text, Value};
+use crate::wire::{Dict, ErrorUri, Message, SessionId, Text, Value};
+
+/// The most authentication methods a HELLO may offer.
+pub const MAX_AUTHMETHODS: usize = 16;
 
 /// Why a session is not welcomed: the ABORT reason URI and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +52,12 @@ pub fn abort(reason: ErrorUri, message: impl Into<String>) -> Message {
 pub enum Verdict {
     /// The client is who it says: welcome it.
     Welcome(Identity),
-    /// Ask the client to prove it.
-    Challenge { authmethod: Text, extra: Dict },
+    /// Ask the client to prove it; `pending` is handed back with its answer.
+    Challenge {
+        authmethod: Text,
+        extra: Dict,
+        pending: Challenged,
+    },
     /// Refuse the session.
     Deny(Refused),
     /// The answer comes later, through `Handshake::on_verdict`.
@@ -61,16 +69,26 @@ pub trait Authenticator {
     /// The methods `realm` accepts, in the router's order of preference
     /// (`None`: there is no such realm).
     fn methods(&self, realm: &str) -> Option<&[&'static str]>;
+    /// The session ID a HELLO's session will have (allocated at HELLO:
+    /// WAMP-CRA puts it in its challenge).
+    fn session_id(&mut self) -> SessionId;
     /// A HELLO for `realm` chose `method` (one of `methods(realm)`).
-    fn hello(&mut self, realm: &Text, method: &'static str, details: &Dict) -> Verdict;
-    /// An AUTHENTICATE answering a challenge of `method`.
+    fn hello(&mut self, realm: &Text, method: &'static str, hello: &HelloInfo<'_>) -> Verdict;
+    /// An AUTHENTICATE answering the challenge that left `pending`.
     fn authenticate(
         &mut self,
         realm: &Text,
-        method: &'static str,
+        pending: Challenged,
         signature: &Text,
         extra: &Dict,
     ) -> Verdict;
+}
+
+/// What an authenticator reads of a HELLO.
+#[derive(Debug, Clone, Copy)]
+pub struct HelloInfo<'a> {
+    pub details: &'a Dict,
+    pub session: SessionId,
 }
 
 /// What the connection does next.
@@ -78,9 +96,10 @@ pub trait Authenticator {
 pub enum Step {
     /// Send this message (a CHALLENGE) and keep reading.
     Send(Message),
-    /// Open the session for `identity` in `realm` and send WELCOME.
+    /// Open session `session` for `identity` in `realm` and send WELCOME.
     Accept {
         realm: Text,
+        session: SessionId,
         identity: Identity,
         features: PeerFeatures,
     },
@@ -95,8 +114,8 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq)]
 enum State {
     AwaitHello,
-    AwaitAuthenticate { realm: Text, method: &'static str },
-    AwaitVerdict { realm: Text, method: &'static str },
+    AwaitAuthenticate { realm: Text, pending: Challenged },
+    AwaitVerdict { realm: Text },
     Done,
 }
 
@@ -106,6 +125,8 @@ pub struct Handshake {
     state: State,
     /// What the HELLO announced.
     features: PeerFeatures,
+    /// The ID chosen at HELLO.
+    session: SessionId,
 }
 
 impl Default for Handshake {
@@ -113,6 +134,7 @@ impl Default for Handshake {
         Handshake {
             state: State::AwaitHello,
             features: PeerFeatures::NONE,
+            session: SessionId(0),
         }
     }
 }
@@ -136,14 +158,17 @@ impl Handshake {
                 self.hello(realm, &details, auth)
             }
             (
-                State::AwaitAuthenticate { realm, method },
+                State::AwaitAuthenticate { realm, pending },
                 Message::Authenticate { signature, extra },
             ) => {
-                let verdict = auth.authenticate(&realm, method, &signature, &extra);
-                self.verdict(realm, method, verdict)
+                let verdict = auth.authenticate(&realm, pending, &signature, &extra);
+                self.verdict(realm, verdict)
             }
             (State::AwaitVerdict { .. }, other) => {
                 violation(format!("{} received while authenticating", other.name()))
+            }
+            (State::AwaitHello, Message::Authenticate { .. }) => {
+                violation("AUTHENTICATE without a CHALLENGE")
             }
             (_, other) => violation(format!("{} received before WELCOME", other.name())),
         };
@@ -153,7 +178,7 @@ impl Handshake {
     /// Feeds the verdict of an authenticator that answered `Pending`.
     pub fn on_verdict(&mut self, verdict: Verdict) -> Step {
         let step = match std::mem::replace(&mut self.state, State::Done) {
-            State::AwaitVerdict { realm, method } => self.verdict(realm, method, verdict),
+            State::AwaitVerdict { realm } => self.verdict(realm, verdict),
             other => {
                 self.state = other;
                 return Step::Wait;
@@ -193,19 +218,29 @@ impl Handshake {
             ));
         };
         self.features = PeerFeatures::from_hello(details);
-        let verdict = auth.hello(&realm, method, details);
-        self.verdict(realm, method, verdict)
+        self.session = auth.session_id();
+        let hello = HelloInfo {
+            details,
+            session: self.session,
+        };
+        let verdict = auth.hello(&realm, method, &hello);
+        self.verdict(realm, verdict)
     }
 
-    fn verdict(&mut self, realm: Text, method: &'static str, verdict: Verdict) -> Step {
+    fn verdict(&mut self, realm: Text, verdict: Verdict) -> Step {
         match verdict {
             Verdict::Welcome(identity) => Step::Accept {
                 realm,
+                session: self.session,
                 identity,
                 features: self.features,
             },
-            Verdict::Challenge { authmethod, extra } => {
-                self.state = State::AwaitAuthenticate { realm, method };
+            Verdict::Challenge {
+                authmethod,
+                extra,
+                pending,
+            } => {
+                self.state = State::AwaitAuthenticate { realm, pending };
                 Step::Send(Message::Challenge {
                     auth_method: authmethod,
                     extra,
@@ -213,20 +248,22 @@ impl Handshake {
             }
             Verdict::Deny(refused) => Step::Abort(refused.to_abort()),
             Verdict::Pending => {
-                self.state = State::AwaitVerdict { realm, method };
+                self.state = State::AwaitVerdict { realm };
                 Step::Wait
             }
         }
     }
 }
 
-/// The first of the realm's methods the client offers (no `authmethods`
-/// offers anonymous only).
+/// The first method the client offers (in its order) that the realm has;
+/// no `authmethods` offers anonymous only.
 fn choose_method(methods: &[&'static str], offered: &[&str]) -> Option<&'static str> {
     if offered.is_empty() {
         return methods.iter().copied().find(|m| *m == "anonymous");
     }
-    methods.iter().copied().find(|m| offered.contains(m))
+    offered
+        .iter()
+        .find_map(|o| methods.iter().copied().find(|m| m == o))
 }
 
 fn no_method_message(realm: &str, methods: &[&str]) -> String {
@@ -253,6 +290,12 @@ fn check_hello(details: &Dict) -> Result<Vec<&str>, Refused> {
     let list = methods
         .as_list()
         .ok_or_else(|| bad("HELLO.Details.authmethods must be a list"))?;
+    if list.len() > MAX_AUTHMETHODS {
+        return Err(bad(&format!(
+            "HELLO.Details.authmethods lists {} methods; at most {MAX_AUTHMETHODS} are accepted",
+            list.len()
+        )));
+    }
     list.iter()
         .map(|m| {
             m.as_str()

@@ -10,20 +10,15 @@ pub mod handshake;
 pub mod notify;
 pub mod outbound;
 
+use crate::auth::Role;
 use crate::routing::MatchPolicy;
 use crate::wire::{RegistrationId, Serializer, SessionId, SubscriptionId, Text};
 use features::PeerFeatures;
 use outbound::Outbound;
 use std::rc::Rc;
+use std::sync::Arc;
 
-/// Who a session is, as the handshake established it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub authid: Text,
-    pub authrole: Text,
-    pub authmethod: Text,
-    pub authprovider: Text,
-}
+pub use crate::auth::Identity;
 
 /// What a shard knows of one of its established sessions.
 pub struct Session {
@@ -33,6 +28,8 @@ pub struct Session {
     pub outbound: Rc<Outbound>,
     /// Shared with the subscriptions that test it against receiver lists.
     pub identity: Rc<Identity>,
+    /// What the session's authrole may do.
+    pub role: Arc<Role>,
     /// The Advanced Profile features the client announced.
     pub features: PeerFeatures,
     /// Subscriptions held (ID, pattern, policy), for UNSUBSCRIBE and cleanup.
@@ -66,6 +63,7 @@ impl Session {
         serializer: Serializer,
         outbound: Rc<Outbound>,
         identity: Identity,
+        role: Arc<Role>,
     ) -> Self {
         Session {
             id,
@@ -73,6 +71,7 @@ impl Session {
             serializer,
             outbound,
             identity: Rc::new(identity),
+            role,
             features: PeerFeatures::NONE,
             subscriptions: Vec::new(),
             registrations: Vec::new(),

@@ -93,6 +93,8 @@ pub struct TransportInfo {
     pub kind: &'static str,
     /// The peer's address.
     pub peer: String,
+    /// The peer's IP address (failed logins are counted per address).
+    pub ip: Option<std::net::IpAddr>,
 }
 
 impl Outbound {

@@ -3,13 +3,15 @@
 //! session's realm. A message that breaks the protocol is a `Violation`.
 
 use super::Shard;
+use crate::auth::{Action, Grant, Role};
+use crate::realm::Cx;
 use crate::session::{Flow, Violation};
 use crate::wire::message::code;
 use crate::wire::options::{
     CallOptions, CancelOptions, OptionError, PublishOptions, RegisterOptions, SubscribeOptions,
     YieldOptions,
 };
-use crate::wire::{Message, RequestId, SessionId};
+use crate::wire::{ErrorUri, Message, Payload, RequestId, SessionId, Text, Value};
 
 fn bad_option(e: OptionError) -> Violation {
     Violation::new(e.to_string())
@@ -27,6 +29,68 @@ fn new_request(msg: &Message) -> Option<u64> {
         return None;
     };
     Some(request.0)
+}
+
+/// The action and URI a request asks for, if it is one the role decides.
+fn asks(msg: &Message) -> Option<(Action, &str)> {
+    match msg {
+        Message::Publish { topic, .. } => Some((Action::Publish, topic.as_str())),
+        Message::Subscribe { topic, .. } => Some((Action::Subscribe, topic.as_str())),
+        Message::Call { procedure, .. } => Some((Action::Call, procedure.as_str())),
+        Message::Register { procedure, .. } => Some((Action::Register, procedure.as_str())),
+        _ => None,
+    }
+}
+
+/// What `role` grants `msg` (everything but the four requests is allowed).
+#[inline]
+fn authorize(role: &Role, msg: &Message) -> Grant {
+    match asks(msg) {
+        Some((action, uri)) => role.check(action, uri),
+        None => Grant {
+            allow: true,
+            disclose: false,
+        },
+    }
+}
+
+/// Refuses a request the session's role does not allow: ERROR
+/// `wamp.error.not_authorized` (an unacknowledged PUBLISH is dropped).
+#[cold]
+fn deny(cx: &mut Cx<'_>, sid: SessionId, msg: &Message) {
+    cx.stats.requests_denied += 1;
+    let Some((action, uri)) = asks(msg) else {
+        return;
+    };
+    let (request_type, request) = match msg {
+        Message::Publish {
+            options, request, ..
+        } => {
+            let acked = options.get("acknowledge").and_then(Value::as_bool);
+            if acked != Some(true) {
+                return;
+            }
+            (code::PUBLISH, *request)
+        }
+        Message::Subscribe { request, .. } => (code::SUBSCRIBE, *request),
+        Message::Call { request, .. } => (code::CALL, *request),
+        Message::Register { request, .. } => (code::REGISTER, *request),
+        _ => return,
+    };
+    let role = cx.sessions.get(&sid).map(|s| s.role.name.clone());
+    let text = format!(
+        "authrole '{}' may not {} '{uri}'",
+        role.unwrap_or_default(),
+        action.name()
+    );
+    let error = Message::Error {
+        request_type,
+        request,
+        details: crate::wire::Dict::new(),
+        error: Text::from(ErrorUri::NotAuthorized),
+        payload: Payload::args(vec![Value::str(text)]),
+    };
+    cx.reply(sid, &error);
 }
 
 impl Shard {
@@ -90,10 +154,15 @@ impl Shard {
         let Some(session) = cx.sessions.get(&sid) else {
             return Ok(());
         };
+        let grant = authorize(&session.role, &msg);
         let Some(realm) = realms.get_mut(session.realm.as_str()) else {
             return Ok(());
         };
         let cx = &mut cx;
+        if !grant.allow {
+            deny(cx, sid, &msg);
+            return Ok(());
+        }
         let (broker, dealer) = (&mut realm.broker, &mut realm.dealer);
         match msg {
             Message::Publish {
@@ -102,7 +171,8 @@ impl Shard {
                 topic,
                 payload,
             } => {
-                let options = PublishOptions::parse(&options).map_err(bad_option)?;
+                let mut options = PublishOptions::parse(&options).map_err(bad_option)?;
+                options.disclose_me |= grant.disclose;
                 broker.handle_publish(cx, sid, request, options, topic, payload);
             }
             Message::Subscribe {
@@ -124,7 +194,8 @@ impl Shard {
                 procedure,
                 payload,
             } => {
-                let options = CallOptions::parse(&options).map_err(bad_option)?;
+                let mut options = CallOptions::parse(&options).map_err(bad_option)?;
+                options.disclose_me |= grant.disclose;
                 dealer.handle_call(cx, sid, request, &options, procedure, payload)?;
             }
             Message::Register {

@@ -4,15 +4,21 @@
 //! registrations router-wide, calls in flight).
 
 use super::Shard;
+use crate::auth::limiter::Limiter;
+use crate::auth::{Login, Outcome, Pending, RealmAuth, Refusal};
+use crate::realm::ids::IdAlloc;
 use crate::realm::meta::session_details;
 use crate::realm::{PubSubPolicy, Realm, RpcPolicy};
 use crate::session::features::PeerFeatures;
-use crate::session::handshake::{Authenticator, Handshake, Refused, Step, Verdict};
+use crate::session::handshake::{Authenticator, Handshake, HelloInfo, Refused, Step, Verdict};
 use crate::session::outbound::Outbound;
 use crate::session::{Identity, Session};
 use crate::wire::{Dict, ErrorUri, Message, Serializer, SessionId, Text, Value};
 use rustc_hash::FxHashMap;
+use std::net::IpAddr;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// A successful HELLO: the new session and its WELCOME.
 #[derive(Debug)]
@@ -41,45 +47,113 @@ const ON_LEAVE: &str = "wamp.session.on_leave";
 
 /// Who an accepted HELLO came from.
 struct Peer {
+    session: SessionId,
     identity: Identity,
     features: PeerFeatures,
     serializer: Serializer,
 }
 
-/// The methods of a realm that admits anonymous sessions, and of one that does not.
+/// The methods of an auto-created realm.
 const ANONYMOUS: &[&str] = &["anonymous"];
-const NONE: &[&str] = &[];
 
 /// The shard's realms as the handshake sees them.
 struct Directory<'a> {
     realms: &'a FxHashMap<Text, Realm>,
     auto_create: bool,
+    ids: &'a mut IdAlloc,
+    limiter: &'a mut Limiter,
+    /// The client's address (failed logins are counted per address).
+    peer: Option<IpAddr>,
+}
+
+impl Directory<'_> {
+    fn auth(&self, realm: &str) -> Option<&RealmAuth> {
+        self.realms.get(realm).map(|r| &*r.auth)
+    }
+
+    /// Turns a login outcome into a verdict, counting a failure.
+    fn verdict(&mut self, outcome: Outcome) -> Verdict {
+        match outcome {
+            Outcome::Welcome(identity) => Verdict::Welcome(identity),
+            Outcome::Challenge {
+                authmethod,
+                extra,
+                pending,
+            } => Verdict::Challenge {
+                authmethod: Text::from_static(authmethod),
+                extra,
+                pending,
+            },
+            Outcome::Deny(r) => {
+                if let (true, Some(ip)) = (r.failed, self.peer) {
+                    self.limiter.failed(ip, Instant::now());
+                }
+                Verdict::Deny(Refused::new(r.reason, r.message))
+            }
+        }
+    }
+
+    /// A refusal when the client's address has failed too often.
+    fn throttled(&mut self) -> Option<Verdict> {
+        let wait = self.limiter.blocked(self.peer?, Instant::now())?;
+        let secs = wait.as_secs() + 1;
+        Some(Verdict::Deny(Refused::new(
+            ErrorUri::AuthenticationFailed,
+            format!("too many failed logins from this address; retry in {secs} s"),
+        )))
+    }
 }
 
 impl Authenticator for Directory<'_> {
     fn methods(&self, realm: &str) -> Option<&[&'static str]> {
-        match self.realms.get(realm) {
-            Some(r) if r.anonymous => Some(ANONYMOUS),
-            Some(_) => Some(NONE),
+        match self.auth(realm) {
+            Some(a) => Some(a.methods()),
             None if self.auto_create => Some(ANONYMOUS),
             None => None,
         }
     }
 
-    fn hello(&mut self, _: &Text, _: &'static str, _: &Dict) -> Verdict {
-        Verdict::Welcome(Identity {
-            authid: Text::default(),
-            authrole: Text::from_static("anonymous"),
-            authmethod: Text::from_static("anonymous"),
-            authprovider: Text::from_static("static"),
-        })
+    fn session_id(&mut self) -> SessionId {
+        SessionId(self.ids.session())
     }
 
-    fn authenticate(&mut self, _: &Text, _: &'static str, _: &Text, _: &Dict) -> Verdict {
-        Verdict::Deny(Refused::new(
-            ErrorUri::ProtocolViolation,
-            "AUTHENTICATE without a CHALLENGE",
-        ))
+    fn hello(&mut self, realm: &Text, method: &'static str, hello: &HelloInfo<'_>) -> Verdict {
+        if method == "anonymous" {
+            return Verdict::Welcome(Identity::anonymous());
+        }
+        if let Some(refused) = self.throttled() {
+            return refused;
+        }
+        let details = hello.details;
+        let login = Login {
+            realm,
+            authid: details.get("authid").and_then(Value::as_str),
+            authextra: details.get("authextra").and_then(Value::as_dict),
+            session: hello.session.0,
+        };
+        let outcome = match self.auth(realm) {
+            Some(a) => a.hello(method, &login),
+            None => return Verdict::Welcome(Identity::anonymous()),
+        };
+        self.verdict(outcome)
+    }
+
+    fn authenticate(
+        &mut self,
+        realm: &Text,
+        pending: Pending,
+        signature: &Text,
+        extra: &Dict,
+    ) -> Verdict {
+        let outcome = match self.auth(realm) {
+            Some(a) => a.authenticate(pending, signature, extra),
+            None => Outcome::Deny(Refusal {
+                reason: ErrorUri::NoSuchRealm,
+                message: format!("no realm '{realm}' on this router"),
+                failed: false,
+            }),
+        };
+        self.verdict(outcome)
     }
 }
 
@@ -115,6 +189,21 @@ fn welcome_roles(meta: bool) -> Dict {
     Dict::new().with("broker", broker).with("dealer", dealer)
 }
 
+/// WELCOME.Details: the router's roles and who the session is.
+fn welcome_details(realm: &Text, meta: bool, identity: &Identity) -> Dict {
+    let mut details = Dict::new()
+        .with("roles", welcome_roles(meta))
+        .with("realm", realm.clone())
+        .with("authid", identity.authid.clone())
+        .with("authrole", identity.authrole.clone())
+        .with("authmethod", identity.authmethod.clone())
+        .with("authprovider", identity.authprovider.clone());
+    if let Some(extra) = &identity.authextra {
+        details = details.with("authextra", extra.clone());
+    }
+    details.with("agent", concat!("switchyard-", env!("CARGO_PKG_VERSION")))
+}
+
 impl Shard {
     /// Feeds one message of a connection's handshake.
     pub fn on_handshake(
@@ -128,14 +217,19 @@ impl Shard {
         let mut dir = Directory {
             realms: &self.realms,
             auto_create: self.settings.auto_create_realms,
+            ids: &mut self.ids,
+            limiter: &mut self.limiter,
+            peer: outbound.transport().and_then(|t| t.ip),
         };
         match hs.on_message(msg, &mut dir) {
             Step::Accept {
                 realm,
+                session,
                 identity,
                 features,
             } => {
                 let peer = Peer {
+                    session,
                     identity,
                     features,
                     serializer,
@@ -186,6 +280,7 @@ impl Shard {
         max_sessions: usize,
     ) -> Result<Opened, Refused> {
         let Peer {
+            session: mut id,
             mut identity,
             features,
             serializer,
@@ -196,36 +291,38 @@ impl Shard {
                 "the router is at its session limit",
             ));
         }
-        let id = loop {
-            let id = SessionId(self.ids.session());
-            if !self.sessions.contains_key(&id) {
-                break id;
-            }
-        };
-        if !self.realms.contains_key(&realm) {
-            self.realms.insert(
-                realm.clone(),
-                Realm::new(
-                    realm.clone(),
-                    true,
-                    RpcPolicy::default(),
-                    PubSubPolicy::default(),
-                ),
-            );
+        while id.0 == 0 || self.sessions.contains_key(&id) {
+            id = SessionId(self.ids.session());
         }
+        let realm_state = self.realms.entry(realm.clone()).or_insert_with(|| {
+            Realm::new(
+                realm.clone(),
+                Arc::new(RealmAuth::open()),
+                RpcPolicy::default(),
+                PubSubPolicy::default(),
+            )
+        });
+        let Some(role) = realm_state.auth.role(&identity.authrole).cloned() else {
+            return Err(Refused::new(
+                ErrorUri::NoSuchRole,
+                format!(
+                    "authrole '{}' is not a role of realm '{realm}'",
+                    identity.authrole
+                ),
+            ));
+        };
         if identity.authid.as_str().is_empty() {
             identity.authid = Text::from(format!("anonymous-{id}"));
         }
-        let meta = self.realms.get(&realm).is_some_and(|r| r.meta_api());
-        let details = Dict::new()
-            .with("roles", welcome_roles(meta))
-            .with("realm", realm.clone())
-            .with("authid", identity.authid.clone())
-            .with("authrole", identity.authrole.clone())
-            .with("authmethod", identity.authmethod.clone())
-            .with("authprovider", identity.authprovider.clone())
-            .with("agent", concat!("switchyard-", env!("CARGO_PKG_VERSION")));
-        let mut session = Session::new(id, realm.clone(), serializer, outbound.clone(), identity);
+        let details = welcome_details(&realm, realm_state.meta_api(), &identity);
+        let mut session = Session::new(
+            id,
+            realm.clone(),
+            serializer,
+            outbound.clone(),
+            identity,
+            role,
+        );
         session.features = features;
         self.sessions.insert(id, session);
         self.announce_join(&realm, id);

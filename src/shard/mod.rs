@@ -15,6 +15,8 @@ mod pump;
 pub use lifecycle::{HandshakeOutcome, Opened};
 pub use pump::pump;
 
+use crate::auth::limiter::Limiter;
+use crate::auth::RealmAuth;
 use crate::realm::ids::{IdAlloc, ShardId};
 use crate::realm::timers::CallTimers;
 use crate::realm::{Cx, Envelope, Home, Outbox, PubSubPolicy, Realm, RpcPolicy, Stats};
@@ -25,14 +27,15 @@ use crate::session::Sessions;
 use crate::wire::{Serializer, SessionId, Text};
 use rustc_hash::FxHashMap;
 use std::rc::Rc;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A realm the router serves from the start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RealmSettings {
     pub name: String,
-    /// Whether anonymous sessions may join.
-    pub anonymous: bool,
+    /// Who may join (principals, methods) and what each role may do.
+    pub auth: Arc<RealmAuth>,
     /// Caller disclosure and call timeouts.
     pub rpc: RpcPolicy,
     /// Publisher disclosure, event retention and history.
@@ -44,7 +47,7 @@ impl RealmSettings {
     pub fn open(name: impl Into<String>) -> Self {
         RealmSettings {
             name: name.into(),
-            anonymous: true,
+            auth: Arc::new(RealmAuth::open()),
             rpc: RpcPolicy::default(),
             pubsub: PubSubPolicy::default(),
         }
@@ -60,6 +63,10 @@ pub struct Settings {
     pub auto_create_realms: bool,
     /// Request IDs must go 1, 2, 3, ... per session (a gap is a protocol violation).
     pub strict_request_ids: bool,
+    /// Failed logins from one address before its logins are refused for
+    /// the rest of `auth_failure_window` (0: never).
+    pub auth_failures_max: u32,
+    pub auth_failure_window: Duration,
 }
 
 impl Default for Settings {
@@ -69,6 +76,8 @@ impl Default for Settings {
             realms: vec![RealmSettings::open("realm1")],
             auto_create_realms: false,
             strict_request_ids: false,
+            auth_failures_max: 10,
+            auth_failure_window: Duration::from_secs(60),
         }
     }
 }
@@ -124,6 +133,8 @@ pub struct Shard {
     timers: CallTimers,
     /// Sessions killed through the meta API, closed after the current entry point.
     closing: Vec<SessionId>,
+    /// Failed logins per source address.
+    limiter: Limiter,
     pub outbox: Outbox,
 }
 
@@ -137,13 +148,15 @@ impl Shard {
                 let name = Text::from(r.name.as_str());
                 (
                     name.clone(),
-                    Realm::new(name, r.anonymous, r.rpc, r.pubsub.clone()),
+                    Realm::new(name, r.auth.clone(), r.rpc, r.pubsub.clone()),
                 )
             })
             .collect();
+        let limiter = Limiter::new(settings.auth_failures_max, settings.auth_failure_window);
         Shard {
             id,
             nr_shards,
+            limiter,
             ids: IdAlloc::new(id, nr_shards),
             settings,
             stats: Stats::default(),
@@ -278,7 +291,7 @@ fn realm_entry(realms: &mut FxHashMap<Text, Realm>, name: Text) -> &mut Realm {
     realms.entry(name).or_insert_with_key(|name| {
         Realm::new(
             name.clone(),
-            true,
+            Arc::new(RealmAuth::open()),
             RpcPolicy::default(),
             PubSubPolicy::default(),
         )

@@ -14,6 +14,7 @@ pub mod message;
 pub mod options;
 pub mod payload;
 pub mod text;
+pub mod timestamp;
 pub mod uris;
 pub mod value;
 

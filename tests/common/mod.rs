@@ -2,6 +2,7 @@
 //! blocking WAMP client over the project's own transport and codecs.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod auth;
 pub mod process;
 
 use bytes::Bytes;

@@ -1,7 +1,7 @@
 //! WAMP-CRA: the challenge text a router sends, the salted key derivation
 //! of Autobahn/Crossbar (`derive_key`) and the HMAC-SHA256 signature.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -74,32 +74,7 @@ fn json_string(text: &str) -> String {
 }
 
 /// `time` as UTC ISO-8601 with milliseconds, e.g. `2024-05-07T09:25:13.307Z`
-/// (times before 1970 are given as the epoch).
+/// (the challenge's `timestamp`).
 pub fn timestamp(time: SystemTime) -> String {
-    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since_epoch.as_secs();
-    let (year, month, day) = civil_from_days(secs / 86_400);
-    let of_day = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60,
-        since_epoch.subsec_millis(),
-    )
-}
-
-/// The proleptic Gregorian (year, month, day) of a count of days since
-/// 1970-01-01 (H. Hinnant's `civil_from_days`, for non-negative days).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    crate::wire::timestamp::rfc3339(time)
 }

@@ -22,14 +22,23 @@ impl PublicKey {
     /// character, bytes that are not a curve point, or a weak (small-order)
     /// point.
     pub fn from_hex(hex: &str) -> Option<PublicKey> {
-        let bytes: [u8; 32] = decode_32(hex)?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()?;
-        (!key.is_weak()).then_some(PublicKey(key))
+        PublicKey::from_bytes(&decode_32(hex)?)
     }
 
     /// The key as 64 lowercase hex digits.
     pub fn to_hex(&self) -> String {
         hex_encode(self.0.as_bytes())
+    }
+
+    /// The key's 32 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
+    /// The key from its 32 bytes (the checks of `from_hex`).
+    pub fn from_bytes(bytes: &[u8; 32]) -> Option<PublicKey> {
+        let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).ok()?;
+        (!key.is_weak()).then_some(PublicKey(key))
     }
 }
 

@@ -10,6 +10,7 @@ fn who(authid: &str, method: &str) -> Identity {
         authrole: Text::from("user"),
         authmethod: Text::from(method),
         authprovider: Text::from("static"),
+        authextra: None,
     }
 }
 
@@ -19,24 +20,36 @@ impl Authenticator for Fake {
             "open" | "later" => Some(&["anonymous"]),
             "closed" => Some(&[]),
             "ticketed" => Some(&["ticket"]),
+            "both" => Some(&["ticket", "wampcra"]),
             _ => None,
         }
     }
 
-    fn hello(&mut self, realm: &Text, method: &'static str, _: &Dict) -> Verdict {
+    fn session_id(&mut self) -> SessionId {
+        SessionId(77)
+    }
+
+    fn hello(&mut self, realm: &Text, method: &'static str, hello: &HelloInfo<'_>) -> Verdict {
+        assert_eq!(hello.session, SessionId(77));
         match (realm.as_str(), method) {
             ("later", _) => Verdict::Pending,
-            (_, "ticket") => Verdict::Challenge {
-                authmethod: Text::from("ticket"),
+            (_, "ticket" | "wampcra") => Verdict::Challenge {
+                authmethod: Text::from(method),
                 extra: Dict::new(),
+                pending: Challenged::Ticket {
+                    authid: Text::from(method),
+                },
             },
             _ => Verdict::Welcome(who("", "anonymous")),
         }
     }
 
-    fn authenticate(&mut self, _: &Text, method: &'static str, sig: &Text, _: &Dict) -> Verdict {
+    fn authenticate(&mut self, _: &Text, pending: Challenged, sig: &Text, _: &Dict) -> Verdict {
+        let Challenged::Ticket { authid } = pending else {
+            panic!("unexpected {pending:?}");
+        };
         if sig.as_str() == "secret" {
-            Verdict::Welcome(who("joe", method))
+            Verdict::Welcome(who(authid.as_str(), "ticket"))
         } else {
             Verdict::Deny(Refused::new(ErrorUri::NotAuthorized, "bad ticket"))
         }
@@ -116,9 +129,38 @@ fn a_challenge_is_answered_by_authenticate() {
     assert!(!h.is_done());
     let step = h.on_message(authenticate("secret"), &mut Fake);
     match step {
-        Step::Accept { identity, .. } => assert_eq!(identity.authid.as_str(), "joe"),
+        Step::Accept {
+            identity, session, ..
+        } => {
+            assert_eq!(identity.authid.as_str(), "ticket");
+            assert_eq!(session, SessionId(77), "the ID chosen at HELLO");
+        }
         other => panic!("expected Accept, got {other:?}"),
     }
+}
+
+#[test]
+fn the_first_method_in_the_clients_order_is_chosen() {
+    for (offered, chosen) in [
+        (&["wampcra", "ticket"][..], "wampcra"),
+        (&["cryptosign", "ticket", "wampcra"][..], "ticket"),
+    ] {
+        let step = Handshake::default().on_message(hello("both", offered), &mut Fake);
+        match step {
+            Step::Send(Message::Challenge { auth_method, .. }) => {
+                assert_eq!(auth_method.as_str(), chosen)
+            }
+            other => panic!("expected a CHALLENGE, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn too_many_authmethods_are_a_violation() {
+    let many: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let step = Handshake::default().on_message(hello("open", &many), &mut Fake);
+    assert_eq!(abort_reason(&step), "wamp.error.protocol_violation");
 }
 
 #[test]

@@ -1,0 +1,372 @@
+//! The router's side of each authentication method: what a HELLO gets (a
+//! WELCOME, a CHALLENGE or a refusal) and whether an AUTHENTICATE proves
+//! the client's claim. `Pending` carries what a challenge must remember
+//! until its answer.
+//!
+//! Unknown authids are challenged like known ones and fail at
+//! AUTHENTICATE, so a client cannot learn which principals exist.
+
+use super::crypto::{self, cra, cryptosign, scram};
+use super::principal::{Principal, RealmAuth, Ticket};
+use super::Identity;
+use crate::wire::{Dict, ErrorUri, Text, Value};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+
+/// What a HELLO says of the client.
+#[derive(Debug, Clone, Copy)]
+pub struct Login<'a> {
+    pub realm: &'a str,
+    pub authid: Option<&'a str>,
+    pub authextra: Option<&'a Dict>,
+    /// The session ID WELCOME will carry (WAMP-CRA puts it in the challenge).
+    pub session: u64,
+}
+
+/// The answer to a HELLO or an AUTHENTICATE.
+#[derive(Debug)]
+pub enum Outcome {
+    Welcome(Identity),
+    Challenge {
+        authmethod: &'static str,
+        extra: Dict,
+        pending: Pending,
+    },
+    Deny(Refusal),
+}
+
+/// A refused login: the ABORT reason and message. `failed` marks a wrong
+/// credential (counted against the source address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: ErrorUri,
+    pub message: String,
+    pub failed: bool,
+}
+
+/// What a challenge remembers until its AUTHENTICATE.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    Ticket {
+        authid: Text,
+    },
+    Cra {
+        authid: Text,
+        challenge: String,
+    },
+    Cryptosign {
+        authid: Option<Text>,
+        key: [u8; 32],
+        challenge: [u8; 32],
+    },
+    Scram {
+        authid: Text,
+        dialect: scram::Dialect,
+        nonce: String,
+        auth_message: String,
+    },
+}
+
+fn refusal(reason: ErrorUri, message: impl Into<String>) -> Refusal {
+    Refusal {
+        reason,
+        message: message.into(),
+        failed: false,
+    }
+}
+
+fn failed(message: impl Into<String>) -> Outcome {
+    Outcome::Deny(Refusal {
+        reason: ErrorUri::AuthenticationFailed,
+        message: message.into(),
+        failed: true,
+    })
+}
+
+fn required_authid<'a>(login: &Login<'a>, method: &str) -> Result<&'a str, Refusal> {
+    match login.authid {
+        Some(a) if !a.is_empty() => Ok(a),
+        _ => Err(refusal(
+            ErrorUri::AuthenticationFailed,
+            format!("{method} needs HELLO.Details.authid"),
+        )),
+    }
+}
+
+impl RealmAuth {
+    /// A HELLO chose `method` (one of `methods()`).
+    pub fn hello(&self, method: &str, login: &Login<'_>) -> Outcome {
+        let started = match method {
+            "anonymous" => Ok(Outcome::Welcome(Identity::anonymous())),
+            "ticket" => required_authid(login, method).map(|authid| Outcome::Challenge {
+                authmethod: "ticket",
+                extra: Dict::new(),
+                pending: Pending::Ticket {
+                    authid: Text::from(authid),
+                },
+            }),
+            "wampcra" => required_authid(login, method).map(|a| self.cra_challenge(a, login)),
+            "cryptosign" => self.cryptosign_challenge(login),
+            "wamp-scram" | "scram" => self.scram_challenge(method, login),
+            other => Err(refusal(
+                ErrorUri::NoAuthMethod,
+                format!("authmethod '{other}' is not offered"),
+            )),
+        };
+        started.unwrap_or_else(Outcome::Deny)
+    }
+
+    /// An AUTHENTICATE answers the challenge that left `pending`.
+    pub fn authenticate(&self, pending: Pending, signature: &str, extra: &Dict) -> Outcome {
+        match pending {
+            Pending::Ticket { authid } => self.check_ticket(&authid, signature),
+            Pending::Cra { authid, challenge } => self.check_cra(&authid, &challenge, signature),
+            Pending::Cryptosign {
+                authid,
+                key,
+                challenge,
+            } => self.check_cryptosign(authid, &key, &challenge, signature),
+            Pending::Scram {
+                authid,
+                dialect,
+                nonce,
+                auth_message,
+            } => {
+                let claim = ScramClaim {
+                    dialect,
+                    nonce: &nonce,
+                    auth_message: &auth_message,
+                };
+                self.check_scram(&authid, &claim, signature, extra)
+            }
+        }
+    }
+
+    fn welcome(&self, p: &Principal, method: &'static str, extra: Option<Dict>) -> Outcome {
+        let authextra = match (p.authextra.clone(), extra) {
+            (Some(mut mine), Some(more)) => {
+                mine.0.extend(more.0);
+                Some(mine)
+            }
+            (mine, more) => mine.or(more),
+        };
+        Outcome::Welcome(Identity {
+            authid: p.authid.clone(),
+            authrole: p.authrole.clone(),
+            authmethod: Text::from_static(method),
+            authprovider: Text::from_static("static"),
+            authextra,
+        })
+    }
+
+    fn check_ticket(&self, authid: &str, ticket: &str) -> Outcome {
+        let p = self.principal(authid);
+        let ok = match p.and_then(|p| p.ticket.as_ref()) {
+            Some(Ticket::Plain(t)) => crypto::constant_time_eq(t.as_bytes(), ticket.as_bytes()),
+            Some(Ticket::Hashed(h)) => h.verify(ticket),
+            None => false,
+        };
+        match p {
+            Some(p) if ok => self.welcome(p, "ticket", None),
+            _ => failed(format!("wrong ticket or unknown authid '{authid}'")),
+        }
+    }
+
+    fn cra_challenge(&self, authid: &str, login: &Login<'_>) -> Outcome {
+        let p = self.principal(authid).filter(|p| p.cra.is_some());
+        let authrole = p.map_or("", |p| p.authrole.as_str());
+        let nonce = B64.encode(crypto::random_bytes::<16>());
+        let challenge = cra::challenge(
+            authid,
+            authrole,
+            "static",
+            login.session,
+            &nonce,
+            &cra::timestamp(std::time::SystemTime::now()),
+        );
+        let mut extra = Dict::new().with("challenge", Value::str(challenge.as_str()));
+        if let Some(salt) = p.and_then(|p| p.cra.as_ref()).and_then(|c| c.salt.as_ref()) {
+            extra = extra
+                .with("salt", Value::str(salt.salt.as_str()))
+                .with("iterations", u64::from(salt.iterations))
+                .with("keylen", u64::from(salt.keylen));
+        }
+        Outcome::Challenge {
+            authmethod: "wampcra",
+            extra,
+            pending: Pending::Cra {
+                authid: Text::from(authid),
+                challenge,
+            },
+        }
+    }
+
+    fn check_cra(&self, authid: &str, challenge: &str, signature: &str) -> Outcome {
+        let p = self.principal(authid);
+        let ok = p
+            .and_then(|p| p.cra.as_ref())
+            .is_some_and(|c| cra::verify(&c.key, challenge, signature));
+        match p {
+            Some(p) if ok => self.welcome(p, "wampcra", None),
+            _ => failed(format!("wrong signature or unknown authid '{authid}'")),
+        }
+    }
+
+    fn cryptosign_challenge(&self, login: &Login<'_>) -> Result<Outcome, Refusal> {
+        let extra = login.authextra;
+        let pubkey = extra.and_then(|e| e.get("pubkey")).and_then(Value::as_str);
+        let Some(key) = pubkey.and_then(cryptosign::PublicKey::from_hex) else {
+            return Err(refusal(
+                ErrorUri::AuthenticationFailed,
+                "cryptosign needs HELLO.Details.authextra.pubkey (64 hex characters)",
+            ));
+        };
+        let binding = extra.and_then(|e| e.get("channel_binding"));
+        if let Some(b) = binding.filter(|b| **b != Value::Null) {
+            let name = b.as_str().unwrap_or("?");
+            return Err(refusal(
+                ErrorUri::AuthenticationFailed,
+                format!("channel binding '{name}' is not available on this transport"),
+            ));
+        }
+        let challenge = crypto::random_bytes::<32>();
+        let extra = Dict::new()
+            .with("challenge", Value::str(crypto::hex_encode(&challenge)))
+            .with("channel_binding", Value::Null);
+        Ok(Outcome::Challenge {
+            authmethod: "cryptosign",
+            extra,
+            pending: Pending::Cryptosign {
+                authid: login.authid.filter(|a| !a.is_empty()).map(Text::from),
+                key: key.to_bytes(),
+                challenge,
+            },
+        })
+    }
+
+    fn check_cryptosign(
+        &self,
+        authid: Option<Text>,
+        key: &[u8; 32],
+        challenge: &[u8; 32],
+        signature: &str,
+    ) -> Outcome {
+        let Some(pk) = cryptosign::PublicKey::from_bytes(key) else {
+            return failed("unknown public key");
+        };
+        let p = match &authid {
+            Some(a) => self
+                .principal(a)
+                .filter(|p| p.cryptosign.iter().any(|k| k.to_bytes() == *key)),
+            None => self.principal_by_key(&pk),
+        };
+        let ok = cryptosign::verify(&pk, challenge, None, signature);
+        match p {
+            Some(p) if ok => self.welcome(p, "cryptosign", None),
+            Some(_) => failed("wrong signature"),
+            None => failed(match authid {
+                Some(a) => format!("authid '{a}' holds no such public key"),
+                None => "no principal holds this public key".to_owned(),
+            }),
+        }
+    }
+}
+
+/// What a SCRAM AUTHENTICATE must match.
+struct ScramClaim<'a> {
+    dialect: scram::Dialect,
+    nonce: &'a str,
+    auth_message: &'a str,
+}
+
+impl RealmAuth {
+    fn scram_challenge(&self, method: &str, login: &Login<'_>) -> Result<Outcome, Refusal> {
+        let authid = required_authid(login, method)?;
+        let dialect = scram::Dialect::from_authmethod(method).unwrap_or(scram::Dialect::Spec);
+        let extra = login.authextra;
+        let client_nonce = extra.and_then(|e| e.get("nonce")).and_then(Value::as_str);
+        let Some(client_nonce) = client_nonce.filter(|n| !n.is_empty() && n.len() <= 256) else {
+            return Err(refusal(
+                ErrorUri::AuthenticationFailed,
+                format!("{method} needs HELLO.Details.authextra.nonce"),
+            ));
+        };
+        let binding = extra.and_then(|e| e.get("channel_binding"));
+        if binding.is_some_and(|b| *b != Value::Null) {
+            return Err(refusal(
+                ErrorUri::AuthenticationFailed,
+                "channel binding is not available on this transport",
+            ));
+        }
+        let (salt, kdf, iterations) = self.scram_params(authid, dialect);
+        let nonce = format!("{client_nonce}{}", B64.encode(crypto::random_bytes::<16>()));
+        let salt = B64.encode(salt);
+        let auth_message = scram::auth_message(
+            dialect,
+            authid,
+            client_nonce,
+            &nonce,
+            &salt,
+            iterations,
+            None,
+        );
+        let mut extra = Dict::new()
+            .with("nonce", Value::str(nonce.as_str()))
+            .with("salt", Value::str(salt))
+            .with("kdf", kdf.name(dialect))
+            .with("iterations", u64::from(iterations));
+        if let scram::Kdf::Argon2id { memory_kib } = kdf {
+            extra = extra.with("memory", u64::from(memory_kib));
+        }
+        Ok(Outcome::Challenge {
+            authmethod: dialect.authmethod(),
+            extra,
+            pending: Pending::Scram {
+                authid: Text::from(authid),
+                dialect,
+                nonce,
+                auth_message,
+            },
+        })
+    }
+
+    /// The salt, KDF and iterations of `authid`, or stable made-up ones for
+    /// an unknown authid (so the CHALLENGE does not tell it apart).
+    fn scram_params(&self, authid: &str, dialect: scram::Dialect) -> (Vec<u8>, scram::Kdf, u32) {
+        match self.principal(authid).and_then(|p| p.scram.as_ref()) {
+            Some(s) => {
+                let c = s.get(dialect);
+                (c.salt.clone(), c.kdf, c.iterations)
+            }
+            None => (
+                scram::mock_salt(&self.mock_key, authid).to_vec(),
+                scram::Kdf::Pbkdf2,
+                4096,
+            ),
+        }
+    }
+
+    fn check_scram(
+        &self,
+        authid: &str,
+        claim: &ScramClaim<'_>,
+        proof: &str,
+        extra: &Dict,
+    ) -> Outcome {
+        let nonce = extra.get("nonce").and_then(Value::as_str);
+        if nonce != Some(claim.nonce) {
+            return failed("AUTHENTICATE.Extra.nonce does not match the CHALLENGE");
+        }
+        let p = self.principal(authid);
+        let cred = p
+            .and_then(|p| p.scram.as_ref())
+            .map(|s| s.get(claim.dialect));
+        let ok = cred.is_some_and(|c| scram::verify_proof(c, claim.auth_message, proof));
+        let (Some(p), Some(cred), true) = (p, cred, ok) else {
+            return failed(format!("wrong proof or unknown authid '{authid}'"));
+        };
+        let signature = scram::server_signature(cred, claim.auth_message);
+        let extra = Dict::new().with(claim.dialect.success_key(), Value::str(signature));
+        self.welcome(p, claim.dialect.authmethod(), Some(extra))
+    }
+}

@@ -1,0 +1,178 @@
+//! A realm's principals and roles, built once from the configuration and
+//! shared read-only by every shard (`Arc<RealmAuth>`): each principal's
+//! credentials per method, the public-key index of cryptosign, the
+//! compiled roles, and the methods the realm therefore offers.
+
+use super::crypto::cryptosign::PublicKey;
+use super::crypto::scram::{Credential, Dialect};
+use super::crypto::ticket::TicketHash;
+use super::role::Role;
+use crate::wire::{Dict, Text};
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// How a ticket is checked.
+pub enum Ticket {
+    /// The ticket itself (compared in constant time).
+    Plain(String),
+    /// A salted PBKDF2 hash of it.
+    Hashed(TicketHash),
+}
+
+/// A WAMP-CRA secret: the HMAC key, and the salt parameters a salted key
+/// was derived with (sent in the CHALLENGE).
+pub struct CraSecret {
+    pub key: Vec<u8>,
+    pub salt: Option<CraSalt>,
+}
+
+/// The PBKDF2 parameters of a salted WAMP-CRA secret.
+pub struct CraSalt {
+    pub salt: String,
+    pub iterations: u32,
+    pub keylen: u32,
+}
+
+/// One configured principal.
+pub struct Principal {
+    pub authid: Text,
+    pub authrole: Text,
+    pub authextra: Option<Dict>,
+    pub ticket: Option<Ticket>,
+    pub cra: Option<CraSecret>,
+    pub cryptosign: Vec<PublicKey>,
+    pub scram: Option<ScramSecret>,
+}
+
+/// A WAMP-SCRAM credential in each dialect (they differ for argon2id:
+/// Autobahn keys off the base64 text of the hash).
+pub struct ScramSecret {
+    pub spec: Credential,
+    pub autobahn: Credential,
+}
+
+impl ScramSecret {
+    pub fn get(&self, dialect: Dialect) -> &Credential {
+        match dialect {
+            Dialect::Spec => &self.spec,
+            Dialect::Autobahn => &self.autobahn,
+        }
+    }
+}
+
+impl Principal {
+    /// A principal with no credentials yet.
+    pub fn new(authid: impl Into<Text>, authrole: impl Into<Text>) -> Principal {
+        Principal {
+            authid: authid.into(),
+            authrole: authrole.into(),
+            authextra: None,
+            ticket: None,
+            cra: None,
+            cryptosign: Vec::new(),
+            scram: None,
+        }
+    }
+}
+
+/// Authentication methods in the order a realm lists them.
+pub const METHODS: [&str; 6] = [
+    "anonymous",
+    "ticket",
+    "wampcra",
+    "cryptosign",
+    "wamp-scram",
+    "scram",
+];
+
+/// Everything a realm knows of who may join and what they may do.
+pub struct RealmAuth {
+    pub anonymous: bool,
+    principals: FxHashMap<Text, Principal>,
+    /// Cryptosign public key -> authid.
+    by_key: FxHashMap<[u8; 32], Text>,
+    roles: FxHashMap<Text, Arc<Role>>,
+    methods: Vec<&'static str>,
+    /// Keys the mock SCRAM salts of unknown authids (stable per process).
+    pub(crate) mock_key: [u8; 32],
+}
+
+impl std::fmt::Debug for RealmAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmAuth")
+            .field("anonymous", &self.anonymous)
+            .field("principals", &self.principals.len())
+            .field("roles", &self.roles.keys().collect::<Vec<_>>())
+            .field("methods", &self.methods)
+            .finish()
+    }
+}
+
+impl RealmAuth {
+    /// The realm of the embedded defaults: anonymous sessions that may do
+    /// everything.
+    pub fn open() -> RealmAuth {
+        let anonymous = Text::from_static("anonymous");
+        RealmAuth::new(true, Vec::new(), vec![Role::allow_all(anonymous)])
+    }
+
+    /// A realm with these principals and roles (validated by the config:
+    /// authids and keys unique, every principal's role defined).
+    pub fn new(anonymous: bool, principals: Vec<Principal>, roles: Vec<Role>) -> RealmAuth {
+        let has = |f: &dyn Fn(&Principal) -> bool| principals.iter().any(f);
+        let offered = [
+            anonymous,
+            has(&|p| p.ticket.is_some()),
+            has(&|p| p.cra.is_some()),
+            has(&|p| !p.cryptosign.is_empty()),
+            has(&|p| p.scram.is_some()),
+            has(&|p| p.scram.is_some()),
+        ];
+        let methods = METHODS
+            .iter()
+            .zip(offered)
+            .filter_map(|(m, on)| on.then_some(*m))
+            .collect();
+        let mut by_key = FxHashMap::default();
+        for p in &principals {
+            for k in &p.cryptosign {
+                by_key.insert(k.to_bytes(), p.authid.clone());
+            }
+        }
+        RealmAuth {
+            anonymous,
+            principals: principals
+                .into_iter()
+                .map(|p| (p.authid.clone(), p))
+                .collect(),
+            by_key,
+            roles: roles
+                .into_iter()
+                .map(|r| (r.name.clone(), Arc::new(r)))
+                .collect(),
+            methods,
+            mock_key: super::crypto::random_bytes(),
+        }
+    }
+
+    /// The methods offered, in the router's order.
+    pub fn methods(&self) -> &[&'static str] {
+        &self.methods
+    }
+
+    pub fn principal(&self, authid: &str) -> Option<&Principal> {
+        self.principals.get(authid)
+    }
+
+    /// The principal holding cryptosign key `key`.
+    pub fn principal_by_key(&self, key: &PublicKey) -> Option<&Principal> {
+        self.by_key
+            .get(&key.to_bytes())
+            .and_then(|id| self.principals.get(id))
+    }
+
+    /// The compiled role named `name`.
+    pub fn role(&self, name: &str) -> Option<&Arc<Role>> {
+        self.roles.get(name)
+    }
+}

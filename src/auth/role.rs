@@ -1,0 +1,205 @@
+//! Authorization: a role's permissions, compiled into one `PatternIndex`
+//! per action, and the decision for one (action, URI).
+//!
+//! A rule is `{uri, match, allow, disclose}`. For an action the most
+//! specific rule matching the URI decides (exact, else the longest prefix,
+//! else the wildcard with the longest literal runs: the order a CALL is
+//! routed by), so `com.example.` may allow everything while the exact
+//! `com.example.admin` allows nothing. No matching rule: denied. A role
+//! whose one rule for an action is the prefix `""` is answered without a
+//! lookup (the anonymous role of the embedded defaults).
+
+use crate::routing::{MatchPolicy, PatternIndex};
+use crate::wire::Text;
+
+/// What a session asks to do with a URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Call,
+    Register,
+    Publish,
+    Subscribe,
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [
+        Action::Call,
+        Action::Register,
+        Action::Publish,
+        Action::Subscribe,
+    ];
+
+    /// The name used in configuration and by authorizers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Call => "call",
+            Action::Register => "register",
+            Action::Publish => "publish",
+            Action::Subscribe => "subscribe",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The answer of a rule for one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub allow: bool,
+    /// Disclose the caller (CALL) or publisher (PUBLISH) even if it did not ask.
+    pub disclose: bool,
+}
+
+impl Grant {
+    pub const DENY: Grant = Grant {
+        allow: false,
+        disclose: false,
+    };
+}
+
+/// One permission rule as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub uri: Text,
+    pub policy: MatchPolicy,
+    /// Allowed actions.
+    pub allow: Vec<Action>,
+    /// Disclose the caller on CALL.
+    pub disclose_caller: bool,
+    /// Disclose the publisher on PUBLISH.
+    pub disclose_publisher: bool,
+}
+
+impl Rule {
+    fn grant(&self, action: Action) -> Grant {
+        let disclose = match action {
+            Action::Call => self.disclose_caller,
+            Action::Publish => self.disclose_publisher,
+            Action::Register | Action::Subscribe => false,
+        };
+        Grant {
+            allow: self.allow.contains(&action),
+            disclose,
+        }
+    }
+}
+
+/// The rules of one action.
+enum Rules {
+    /// One rule, the prefix `""`: the same answer for every URI.
+    Uniform(Grant),
+    Indexed(PatternIndex<Grant>),
+}
+
+/// A role's permissions, compiled.
+pub struct Role {
+    pub name: Text,
+    actions: [Rules; 4],
+}
+
+impl std::fmt::Debug for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Role").field("name", &self.name).finish()
+    }
+}
+
+impl Role {
+    /// Compiles `rules` (a later rule for the same URI and match replaces
+    /// an earlier one).
+    pub fn new(name: Text, rules: &[Rule]) -> Role {
+        let actions = Action::ALL.map(|a| compile(rules, a));
+        Role { name, actions }
+    }
+
+    /// A role that may do everything (realms without configured roles).
+    pub fn allow_all(name: Text) -> Role {
+        let all = Rule {
+            uri: Text::default(),
+            policy: MatchPolicy::Prefix,
+            allow: Action::ALL.to_vec(),
+            disclose_caller: false,
+            disclose_publisher: false,
+        };
+        Role::new(name, &[all])
+    }
+
+    /// May this role do `action` with `uri`?
+    #[inline]
+    pub fn check(&self, action: Action, uri: &str) -> Grant {
+        match &self.actions[action.index()] {
+            Rules::Uniform(g) => *g,
+            Rules::Indexed(index) => index.best(uri).map_or(Grant::DENY, |(_, g)| *g),
+        }
+    }
+}
+
+fn compile(rules: &[Rule], action: Action) -> Rules {
+    if let [only] = rules {
+        if only.policy == MatchPolicy::Prefix && only.uri.is_empty() {
+            return Rules::Uniform(only.grant(action));
+        }
+    }
+    let mut index = PatternIndex::default();
+    for r in rules {
+        index.insert(r.uri.clone(), r.policy, r.grant(action));
+    }
+    Rules::Indexed(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    fn rule(uri: &str, policy: MatchPolicy, allow: &[Action]) -> Rule {
+        Rule {
+            uri: Text::from(uri),
+            policy,
+            allow: allow.to_vec(),
+            disclose_caller: false,
+            disclose_publisher: false,
+        }
+    }
+
+    #[test]
+    fn most_specific_rule_decides() {
+        let role = Role::new(
+            Text::from("user"),
+            &[
+                rule("com.example.", MatchPolicy::Prefix, &ALL_ACTIONS),
+                rule("com.example.admin", MatchPolicy::Exact, &[]),
+                rule("com..status", MatchPolicy::Wildcard, &[Subscribe]),
+            ],
+        );
+        assert!(role.check(Call, "com.example.add").allow);
+        assert!(!role.check(Call, "com.example.admin").allow);
+        assert!(role.check(Call, "com.example.admin.x").allow);
+        assert!(role.check(Subscribe, "com.other.status").allow);
+        assert!(!role.check(Publish, "com.other.status").allow);
+        assert!(!role.check(Call, "org.x").allow);
+    }
+
+    const ALL_ACTIONS: [Action; 4] = Action::ALL;
+
+    #[test]
+    fn no_rules_deny_and_the_empty_prefix_allows_all() {
+        let none = Role::new(Text::from("none"), &[]);
+        assert!(!none.check(Publish, "a.b").allow);
+        let all = Role::allow_all(Text::from("anonymous"));
+        for a in Action::ALL {
+            assert!(all.check(a, "wamp.session.count").allow);
+        }
+    }
+
+    #[test]
+    fn disclose_applies_to_its_action_only() {
+        let mut r = rule("a", MatchPolicy::Prefix, &ALL_ACTIONS);
+        r.disclose_caller = true;
+        let role = Role::new(Text::from("r"), &[r]);
+        assert!(role.check(Call, "a.b").disclose);
+        assert!(!role.check(Publish, "a.b").disclose);
+        assert!(!role.check(Register, "a.b").disclose);
+    }
+}
