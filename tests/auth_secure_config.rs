@@ -101,10 +101,16 @@ fn roles_get_the_permissions_the_file_documents() {
     }
     assert!(matches!(alice.recv(), Message::Result { request: r, .. } if r == request));
     let denied = Some("wamp.error.not_authorized".to_owned());
-    assert_eq!(call_error(&mut alice, "com.example.api.admin.reset"), denied);
+    assert_eq!(
+        call_error(&mut alice, "com.example.api.admin.reset"),
+        denied
+    );
     assert_eq!(call_error(&mut alice, "wamp.session.count"), denied);
     assert_eq!(
-        alice.register("com.example.api.other").unwrap_err().as_str(),
+        alice
+            .register("com.example.api.other")
+            .unwrap_err()
+            .as_str(),
         "wamp.error.not_authorized"
     );
     assert_eq!(call_error(&mut svc, "wamp.session.count"), None);

@@ -6,8 +6,10 @@
 //! Unknown authids are challenged like known ones and fail at
 //! AUTHENTICATE, so a client cannot learn which principals exist.
 
+use super::crypto::cryptosign::PublicKey;
 use super::crypto::{self, cra, cryptosign, scram};
-use super::principal::{Principal, RealmAuth, Ticket};
+use super::dynamic::{Ask, Asked};
+use super::principal::{CraSalt, CraSecret, Principal, RealmAuth, Ticket};
 use super::Identity;
 use crate::wire::{Dict, ErrorUri, Text, Value};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -21,6 +23,8 @@ pub struct Login<'a> {
     pub authextra: Option<&'a Dict>,
     /// The session ID WELCOME will carry (WAMP-CRA puts it in the challenge).
     pub session: u64,
+    /// `{type, peer}` of the connection (told to dynamic authenticators).
+    pub transport: Option<&'a Dict>,
 }
 
 /// The answer to a HELLO or an AUTHENTICATE.
@@ -33,13 +37,15 @@ pub enum Outcome {
         pending: Pending,
     },
     Deny(Refusal),
+    /// Ask the realm's authenticator first (`RealmAuth::answered` goes on).
+    Ask(Box<Ask>),
 }
 
 /// A refused login: the ABORT reason and message. `failed` marks a wrong
 /// credential (counted against the source address).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub reason: ErrorUri,
+    pub reason: Text,
     pub message: String,
     pub failed: bool,
 }
@@ -49,13 +55,19 @@ pub struct Refusal {
 pub enum Pending {
     Ticket {
         authid: Text,
+        /// The authenticator to ask (no static principal has a ticket).
+        ask: Option<Box<Ask>>,
     },
     Cra {
-        authid: Text,
+        /// Who the session is if the signature is right.
+        who: Box<Identity>,
+        /// The HMAC key (`None`: an unknown authid, which must fail).
+        key: Option<Vec<u8>>,
         challenge: String,
     },
     Cryptosign {
-        authid: Option<Text>,
+        /// Who holds the key (`None`: nobody, which must fail).
+        who: Option<Box<Identity>>,
         key: [u8; 32],
         challenge: [u8; 32],
     },
@@ -69,7 +81,7 @@ pub enum Pending {
 
 fn refusal(reason: ErrorUri, message: impl Into<String>) -> Refusal {
     Refusal {
-        reason,
+        reason: Text::from(reason),
         message: message.into(),
         failed: false,
     }
@@ -77,7 +89,7 @@ fn refusal(reason: ErrorUri, message: impl Into<String>) -> Refusal {
 
 fn failed(message: impl Into<String>) -> Outcome {
     Outcome::Deny(Refusal {
-        reason: ErrorUri::AuthenticationFailed,
+        reason: Text::from(ErrorUri::AuthenticationFailed),
         message: message.into(),
         failed: true,
     })
@@ -98,14 +110,8 @@ impl RealmAuth {
     pub fn hello(&self, method: &str, login: &Login<'_>) -> Outcome {
         let started = match method {
             "anonymous" => Ok(Outcome::Welcome(Identity::anonymous())),
-            "ticket" => required_authid(login, method).map(|authid| Outcome::Challenge {
-                authmethod: "ticket",
-                extra: Dict::new(),
-                pending: Pending::Ticket {
-                    authid: Text::from(authid),
-                },
-            }),
-            "wampcra" => required_authid(login, method).map(|a| self.cra_challenge(a, login)),
+            "ticket" => required_authid(login, method).map(|a| self.ticket_challenge(a, login)),
+            "wampcra" => required_authid(login, method).map(|a| self.cra_start(a, login)),
             "cryptosign" => self.cryptosign_challenge(login),
             "wamp-scram" | "scram" => self.scram_challenge(method, login),
             other => Err(refusal(
@@ -119,13 +125,17 @@ impl RealmAuth {
     /// An AUTHENTICATE answers the challenge that left `pending`.
     pub fn authenticate(&self, pending: Pending, signature: &str, extra: &Dict) -> Outcome {
         match pending {
-            Pending::Ticket { authid } => self.check_ticket(&authid, signature),
-            Pending::Cra { authid, challenge } => self.check_cra(&authid, &challenge, signature),
-            Pending::Cryptosign {
-                authid,
+            Pending::Ticket { authid, ask } => self.check_ticket(&authid, ask, signature),
+            Pending::Cra {
+                who,
                 key,
                 challenge,
-            } => self.check_cryptosign(authid, &key, &challenge, signature),
+            } => check_cra(*who, key.as_deref(), &challenge, signature),
+            Pending::Cryptosign {
+                who,
+                key,
+                challenge,
+            } => check_cryptosign(who, &key, &challenge, signature),
             Pending::Scram {
                 authid,
                 dialect,
@@ -150,16 +160,35 @@ impl RealmAuth {
             }
             (mine, more) => mine.or(more),
         };
-        Outcome::Welcome(Identity {
-            authid: p.authid.clone(),
-            authrole: p.authrole.clone(),
-            authmethod: Text::from_static(method),
-            authprovider: Text::from_static("static"),
-            authextra,
-        })
+        Outcome::Welcome(identity(p, method, authextra))
     }
 
-    fn check_ticket(&self, authid: &str, ticket: &str) -> Outcome {
+    fn ticket_challenge(&self, authid: &str, login: &Login<'_>) -> Outcome {
+        let static_ticket = self.principal(authid).is_some_and(|p| p.ticket.is_some());
+        let asked = Asked::Ticket {
+            authid: Text::from(authid),
+        };
+        let ask = match self.ask("ticket", login, Dict::new(), asked) {
+            Some(Outcome::Ask(ask)) if !static_ticket => Some(ask),
+            _ => None,
+        };
+        Outcome::Challenge {
+            authmethod: "ticket",
+            extra: Dict::new(),
+            pending: Pending::Ticket {
+                authid: Text::from(authid),
+                ask,
+            },
+        }
+    }
+
+    fn check_ticket(&self, authid: &str, ask: Option<Box<Ask>>, ticket: &str) -> Outcome {
+        if let Some(mut ask) = ask {
+            if let Some(Value::Dict(details)) = ask.args.get_mut(2) {
+                details.insert("ticket", Value::str(ticket));
+            }
+            return Outcome::Ask(ask);
+        }
         let p = self.principal(authid);
         let ok = match p.and_then(|p| p.ticket.as_ref()) {
             Some(Ticket::Plain(t)) => crypto::constant_time_eq(t.as_bytes(), ticket.as_bytes()),
@@ -172,50 +201,45 @@ impl RealmAuth {
         }
     }
 
-    fn cra_challenge(&self, authid: &str, login: &Login<'_>) -> Outcome {
-        let p = self.principal(authid).filter(|p| p.cra.is_some());
-        let authrole = p.map_or("", |p| p.authrole.as_str());
-        let nonce = B64.encode(crypto::random_bytes::<16>());
-        let challenge = cra::challenge(
-            authid,
-            authrole,
-            "static",
-            login.session,
-            &nonce,
-            &cra::timestamp(std::time::SystemTime::now()),
-        );
-        let mut extra = Dict::new().with("challenge", Value::str(challenge.as_str()));
-        if let Some(salt) = p.and_then(|p| p.cra.as_ref()).and_then(|c| c.salt.as_ref()) {
-            extra = extra
-                .with("salt", Value::str(salt.salt.as_str()))
-                .with("iterations", u64::from(salt.iterations))
-                .with("keylen", u64::from(salt.keylen));
+    /// A WAMP-CRA HELLO: the static principal's challenge, else the
+    /// authenticator's, else a challenge no answer passes.
+    fn cra_start(&self, authid: &str, login: &Login<'_>) -> Outcome {
+        let p = self.principal(authid);
+        if let Some((p, secret)) = p.and_then(|p| Some((p, p.cra.as_ref()?))) {
+            let who = identity(p, "wampcra", p.authextra.clone());
+            return self.cra_challenge_for(who, secret, login.session);
         }
-        Outcome::Challenge {
-            authmethod: "wampcra",
-            extra,
-            pending: Pending::Cra {
-                authid: Text::from(authid),
-                challenge,
-            },
+        let asked = Asked::Cra {
+            authid: Text::from(authid),
+            session: login.session,
+        };
+        if let Some(ask) = self.ask("wampcra", login, Dict::new(), asked) {
+            return ask;
         }
+        let nobody = Identity {
+            authid: Text::from(authid),
+            authrole: Text::default(),
+            authmethod: Text::from_static("wampcra"),
+            authprovider: Text::from_static("static"),
+            authextra: None,
+        };
+        cra_challenge(nobody, None, None, login.session)
     }
 
-    fn check_cra(&self, authid: &str, challenge: &str, signature: &str) -> Outcome {
-        let p = self.principal(authid);
-        let ok = p
-            .and_then(|p| p.cra.as_ref())
-            .is_some_and(|c| cra::verify(&c.key, challenge, signature));
-        match p {
-            Some(p) if ok => self.welcome(p, "wampcra", None),
-            _ => failed(format!("wrong signature or unknown authid '{authid}'")),
-        }
+    /// The CHALLENGE for `who`, whose secret is `secret`.
+    pub(super) fn cra_challenge_for(
+        &self,
+        who: Identity,
+        secret: &CraSecret,
+        session: u64,
+    ) -> Outcome {
+        cra_challenge(who, Some(secret.key.clone()), secret.salt.as_ref(), session)
     }
 
     fn cryptosign_challenge(&self, login: &Login<'_>) -> Result<Outcome, Refusal> {
         let extra = login.authextra;
         let pubkey = extra.and_then(|e| e.get("pubkey")).and_then(Value::as_str);
-        let Some(key) = pubkey.and_then(cryptosign::PublicKey::from_hex) else {
+        let Some(key) = pubkey.and_then(PublicKey::from_hex) else {
             return Err(refusal(
                 ErrorUri::AuthenticationFailed,
                 "cryptosign needs HELLO.Details.authextra.pubkey (64 hex characters)",
@@ -229,46 +253,116 @@ impl RealmAuth {
                 format!("channel binding '{name}' is not available on this transport"),
             ));
         }
-        let challenge = crypto::random_bytes::<32>();
-        let extra = Dict::new()
-            .with("challenge", Value::str(crypto::hex_encode(&challenge)))
-            .with("channel_binding", Value::Null);
-        Ok(Outcome::Challenge {
-            authmethod: "cryptosign",
-            extra,
-            pending: Pending::Cryptosign {
-                authid: login.authid.filter(|a| !a.is_empty()).map(Text::from),
-                key: key.to_bytes(),
-                challenge,
-            },
-        })
-    }
-
-    fn check_cryptosign(
-        &self,
-        authid: Option<Text>,
-        key: &[u8; 32],
-        challenge: &[u8; 32],
-        signature: &str,
-    ) -> Outcome {
-        let Some(pk) = cryptosign::PublicKey::from_bytes(key) else {
-            return failed("unknown public key");
+        let authid = login.authid.filter(|a| !a.is_empty());
+        let holder = match authid {
+            Some(a) => self.principal(a).filter(|p| p.cryptosign.contains(&key)),
+            None => self.principal_by_key(&key),
         };
-        let p = match &authid {
-            Some(a) => self
-                .principal(a)
-                .filter(|p| p.cryptosign.iter().any(|k| k.to_bytes() == *key)),
-            None => self.principal_by_key(&pk),
-        };
-        let ok = cryptosign::verify(&pk, challenge, None, signature);
-        match p {
-            Some(p) if ok => self.welcome(p, "cryptosign", None),
-            Some(_) => failed("wrong signature"),
-            None => failed(match authid {
-                Some(a) => format!("authid '{a}' holds no such public key"),
-                None => "no principal holds this public key".to_owned(),
-            }),
+        if let Some(p) = holder {
+            let who = identity(p, "cryptosign", p.authextra.clone());
+            return Ok(cryptosign_challenge_for(who, key.to_bytes()));
         }
+        let asked = Asked::Cryptosign {
+            authid: authid.map(Text::from),
+            key: key.to_bytes(),
+        };
+        if let Some(ask) = self.ask("cryptosign", login, Dict::new(), asked) {
+            return Ok(ask);
+        }
+        Ok(cryptosign_challenge(None, key.to_bytes()))
+    }
+}
+
+/// The identity of static principal `p` logged in with `method`.
+fn identity(p: &Principal, method: &'static str, authextra: Option<Dict>) -> Identity {
+    Identity {
+        authid: p.authid.clone(),
+        authrole: p.authrole.clone(),
+        authmethod: Text::from_static(method),
+        authprovider: Text::from_static("static"),
+        authextra,
+    }
+}
+
+fn cra_challenge(
+    who: Identity,
+    key: Option<Vec<u8>>,
+    salt: Option<&CraSalt>,
+    session: u64,
+) -> Outcome {
+    let nonce = B64.encode(crypto::random_bytes::<16>());
+    let challenge = cra::challenge(
+        &who.authid,
+        &who.authrole,
+        &who.authprovider,
+        session,
+        &nonce,
+        &cra::timestamp(std::time::SystemTime::now()),
+    );
+    let mut extra = Dict::new().with("challenge", Value::str(challenge.as_str()));
+    if let Some(salt) = salt {
+        extra = extra
+            .with("salt", Value::str(salt.salt.as_str()))
+            .with("iterations", u64::from(salt.iterations))
+            .with("keylen", u64::from(salt.keylen));
+    }
+    Outcome::Challenge {
+        authmethod: "wampcra",
+        extra,
+        pending: Pending::Cra {
+            who: Box::new(who),
+            key,
+            challenge,
+        },
+    }
+}
+
+fn check_cra(who: Identity, key: Option<&[u8]>, challenge: &str, signature: &str) -> Outcome {
+    match key {
+        Some(key) if cra::verify(key, challenge, signature) => Outcome::Welcome(who),
+        _ => failed(format!(
+            "wrong signature or unknown authid '{}'",
+            who.authid
+        )),
+    }
+}
+
+/// The CHALLENGE for the holder of `key`, `who`.
+pub(super) fn cryptosign_challenge_for(who: Identity, key: [u8; 32]) -> Outcome {
+    cryptosign_challenge(Some(Box::new(who)), key)
+}
+
+fn cryptosign_challenge(who: Option<Box<Identity>>, key: [u8; 32]) -> Outcome {
+    let challenge = crypto::random_bytes::<32>();
+    let extra = Dict::new()
+        .with("challenge", Value::str(crypto::hex_encode(&challenge)))
+        .with("channel_binding", Value::Null);
+    Outcome::Challenge {
+        authmethod: "cryptosign",
+        extra,
+        pending: Pending::Cryptosign {
+            who,
+            key,
+            challenge,
+        },
+    }
+}
+
+fn check_cryptosign(
+    who: Option<Box<Identity>>,
+    key: &[u8; 32],
+    challenge: &[u8; 32],
+    signature: &str,
+) -> Outcome {
+    let Some(who) = who else {
+        return failed("no principal holds this public key");
+    };
+    let ok = PublicKey::from_bytes(key)
+        .is_some_and(|pk| cryptosign::verify(&pk, challenge, None, signature));
+    if ok {
+        Outcome::Welcome(*who)
+    } else {
+        failed("wrong signature")
     }
 }
 

@@ -1,17 +1,20 @@
 //! Authentication and authorization, free of I/O and of sessions: who a
 //! client is (`Identity`), the principals and methods a realm offers
-//! (`RealmAuth`, `login`), failed-login throttling per source address
+//! (`RealmAuth`, `login`), the authenticator procedures that decide
+//! the logins no principal covers (`dynamic`), failed-login throttling per source address
 //! (`limiter`), what a role may do (`role`), and the cryptography of the
 //! WAMP methods (`crypto`). The handshake state machine
 //! (`session::handshake`) drives a login; the shard checks every request
 //! against the session's `Role` before it routes it.
 
 pub mod crypto;
+pub mod dynamic;
 pub mod limiter;
 pub mod login;
 pub mod principal;
 pub mod role;
 
+pub use dynamic::{Answer, Ask, Asked};
 pub use login::{Login, Outcome, Pending, Refusal};
 pub use principal::{CraSecret, Principal, RealmAuth, Ticket};
 pub use role::{Action, Grant, Role, Rule};

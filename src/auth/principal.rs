@@ -92,6 +92,8 @@ pub struct RealmAuth {
     /// Cryptosign public key -> authid.
     by_key: FxHashMap<[u8; 32], Text>,
     roles: FxHashMap<Text, Arc<Role>>,
+    /// Method -> the procedure deciding logins no static principal covers.
+    authenticators: FxHashMap<&'static str, Text>,
     methods: Vec<&'static str>,
     /// Keys the mock SCRAM salts of unknown authids (stable per process).
     pub(crate) mock_key: [u8; 32],
@@ -104,6 +106,7 @@ impl std::fmt::Debug for RealmAuth {
             .field("principals", &self.principals.len())
             .field("roles", &self.roles.keys().collect::<Vec<_>>())
             .field("methods", &self.methods)
+            .field("authenticators", &self.authenticators)
             .finish()
     }
 }
@@ -150,9 +153,34 @@ impl RealmAuth {
                 .into_iter()
                 .map(|r| (r.name.clone(), Arc::new(r)))
                 .collect(),
+            authenticators: FxHashMap::default(),
             methods,
             mock_key: super::crypto::random_bytes(),
         }
+    }
+
+    /// Adds a dynamic authenticator: `procedure` decides the `method`
+    /// logins of authids (or keys) no static principal has a credential
+    /// for. `method` is one of ticket, wampcra, cryptosign.
+    pub fn with_authenticator(mut self, method: &str, procedure: Text) -> RealmAuth {
+        let Some(method) = ["ticket", "wampcra", "cryptosign"]
+            .into_iter()
+            .find(|m| *m == method)
+        else {
+            return self;
+        };
+        self.authenticators.insert(method, procedure);
+        if !self.methods.contains(&method) {
+            self.methods.push(method);
+            self.methods
+                .sort_by_key(|m| METHODS.iter().position(|k| k == m));
+        }
+        self
+    }
+
+    /// The authenticator procedure of `method`, if any.
+    pub fn authenticator(&self, method: &str) -> Option<&Text> {
+        self.authenticators.get(method)
     }
 
     /// The methods offered, in the router's order.

@@ -144,6 +144,17 @@ pub struct PrincipalConfig {
     pub authextra: Option<toml::Table>,
 }
 
+/// A dynamic authenticator (`[[realms.realm.authenticators]]`): the
+/// procedure of the realm that decides `method` logins no principal covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthenticatorConfig {
+    /// "ticket", "wampcra" or "cryptosign".
+    pub method: String,
+    /// The procedure, called as `procedure(realm, authid, details)`.
+    pub procedure: String,
+}
+
 /// One role (`[[realms.realm.roles]]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

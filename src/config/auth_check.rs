@@ -27,6 +27,7 @@ pub fn check_auth(i: usize, realm: &RealmConfig, out: &mut Vec<Problem>) {
             format!("anonymous sessions are admitted but {base}.roles defines no role 'anonymous'"),
         ));
     }
+    check_authenticators(&base, realm, out);
     let mut authids = HashSet::new();
     let mut keys = HashSet::new();
     for (j, p) in realm.principals.iter().enumerate() {
@@ -49,6 +50,32 @@ pub fn check_auth(i: usize, realm: &RealmConfig, out: &mut Vec<Problem>) {
             ));
         }
         check_principal(&key, p, &mut keys, out);
+    }
+}
+
+/// Dynamic authenticators: a known method each, at most one per method, and
+/// a valid procedure URI.
+fn check_authenticators(base: &str, realm: &RealmConfig, out: &mut Vec<Problem>) {
+    let mut methods = HashSet::new();
+    for (i, a) in realm.authenticators.iter().enumerate() {
+        let key = format!("{base}.authenticators[{i}]");
+        if !["ticket", "wampcra", "cryptosign"].contains(&a.method.as_str()) {
+            out.push(Problem::invalid(
+                format!("{key}.method"),
+                format!("{:?} is not one of ticket, wampcra, cryptosign", a.method),
+            ));
+        } else if !methods.insert(a.method.as_str()) {
+            out.push(Problem::invalid(
+                format!("{key}.method"),
+                format!("a second authenticator for {:?}", a.method),
+            ));
+        }
+        if !is_valid_uri(&a.procedure, MatchPolicy::Exact, UriCheck::Loose) {
+            out.push(Problem::invalid(
+                format!("{key}.procedure"),
+                format!("{:?} is not a valid procedure URI", a.procedure),
+            ));
+        }
     }
 }
 

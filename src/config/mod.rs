@@ -27,8 +27,8 @@ mod tree;
 mod validate;
 
 pub use auth::{
-    AllowConfig, DiscloseConfig, PermissionConfig, PrincipalConfig, RoleConfig, Secret, SecretFrom,
-    REDACTED,
+    AllowConfig, AuthenticatorConfig, DiscloseConfig, PermissionConfig, PrincipalConfig,
+    RoleConfig, Secret, SecretFrom, REDACTED,
 };
 pub use error::{ConfigError, Problem, ProblemKind};
 pub use tree::{

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::auth::{PrincipalConfig, RoleConfig};
+use super::auth::{AuthenticatorConfig, PrincipalConfig, RoleConfig};
 
 /// 16 MiB: the default and largest message size for both transports.
 pub const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
@@ -319,6 +319,10 @@ pub struct RealmConfig {
     /// Who may log in with a secret or key (`[[realms.realm.principals]]`).
     #[serde(default)]
     pub principals: Vec<PrincipalConfig>,
+    /// Procedures deciding logins no principal covers
+    /// (`[[realms.realm.authenticators]]`).
+    #[serde(default)]
+    pub authenticators: Vec<AuthenticatorConfig>,
     /// What each authrole may do (`[[realms.realm.roles]]`).
     #[serde(default = "roles_default")]
     pub roles: Vec<RoleConfig>,
@@ -381,6 +385,7 @@ impl RealmConfig {
             retained_ttl_ms: 0,
             history: Vec::new(),
             principals: Vec::new(),
+            authenticators: Vec::new(),
             roles: roles_default(),
         }
     }

@@ -64,7 +64,7 @@ pub enum MetaPart {
 
 /// Answers `query` from this shard's sessions of `realm`.
 pub fn answer_sessions(cx: &mut Cx, realm: &Text, query: &SessionQuery) -> MetaPart {
-    let in_realm = |s: &&Session| s.realm == *realm;
+    let in_realm = |s: &&Session| s.realm == *realm && !s.internal;
     let of_roles = |roles: &Option<Vec<Text>>, s: &Session| {
         roles
             .as_ref()
@@ -88,7 +88,7 @@ pub fn answer_sessions(cx: &mut Cx, realm: &Text, query: &SessionQuery) -> MetaP
             MetaPart::Ids(ids.map(|s| (MatchPolicy::Exact, s.id.0)).collect())
         }
         SessionQuery::Get { session } => {
-            let s = cx.sessions.get(session).filter(|s| s.realm == *realm);
+            let s = cx.sessions.get(session).filter(in_realm);
             MetaPart::Details(s.map(session_details))
         }
         SessionQuery::Kill {

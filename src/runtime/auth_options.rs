@@ -16,7 +16,11 @@ use crate::wire::{Dict, Text, Value};
 pub fn realm_auth(r: &RealmConfig) -> RealmAuth {
     let principals = r.principals.iter().map(|p| principal(&r.name, p)).collect();
     let roles = r.roles.iter().map(role).collect();
-    RealmAuth::new(r.anonymous, principals, roles)
+    r.authenticators
+        .iter()
+        .fold(RealmAuth::new(r.anonymous, principals, roles), |auth, a| {
+            auth.with_authenticator(&a.method, Text::from(a.procedure.as_str()))
+        })
 }
 
 fn role(r: &RoleConfig) -> Role {

@@ -8,7 +8,9 @@
 //! is entered where the connection logs, not around every poll: entering a
 //! span costs the subscriber a call per poll on the hot path.
 
+use super::auth_answers::{AuthWait, AuthWaits};
 use super::deadlines::Deadlines;
+use crate::auth::Answer;
 use crate::session::deadlines::{ConnDeadline, ConnTimer, Liveness};
 use crate::session::handshake::{abort, Handshake};
 use crate::session::notify::Notify;
@@ -17,8 +19,8 @@ use crate::session::Flow;
 use crate::shard::{HandshakeOutcome, Shard};
 use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
 use crate::wire::{
-    decode, encode_to_bytes, CloseReason, Dict, ErrorUri, Message, Serializer, SessionId, Text,
-    Value,
+    decode, encode_to_bytes, CloseReason, Dict, ErrorUri, Message, RequestId, Serializer,
+    SessionId, Text, Value,
 };
 use bytes::{Bytes, BytesMut};
 use futures_lite::future::or;
@@ -47,6 +49,8 @@ pub struct ConnectionContext {
     pub liveness: Option<Liveness>,
     /// Whether RawSocket peers are pinged (WebSocket peers always are).
     pub ping_rawsocket: bool,
+    /// Handshakes waiting for a dynamic authenticator.
+    pub auth_waits: Rc<AuthWaits>,
 }
 
 /// Counts a live connection for as long as it exists.
@@ -110,10 +114,14 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
         outbound: &outbound,
         timer: &timer,
         handshake: Handshake::default(),
+        asking: None,
         id: None,
         span,
     };
     session.run(&mut reader).await;
+    if let Some((request, _)) = session.asking.take() {
+        ctx.auth_waits.remove(request);
+    }
     if let Some(sid) = session.id.take() {
         ctx.shard.borrow_mut().close_session(sid);
     }
@@ -128,6 +136,8 @@ struct SessionState<'a> {
     outbound: &'a Rc<Outbound>,
     timer: &'a ConnTimer,
     handshake: Handshake,
+    /// The authenticator call the handshake waits for.
+    asking: Option<(RequestId, Rc<AuthWait>)>,
     id: Option<SessionId>,
     span: tracing::Span,
 }
@@ -139,6 +149,8 @@ enum Wake {
     Closed,
     /// The handshake deadline passed.
     Expired,
+    /// The authenticator the handshake asked answered.
+    Answered(Answer),
 }
 
 impl SessionState<'_> {
@@ -151,7 +163,15 @@ impl SessionState<'_> {
             .get()
             .then_some(&self.timer.handshake_expired);
         let mut read = std::pin::pin!(reader.next());
+        let asking = self.asking.as_ref().map(|(_, wait)| wait);
         std::future::poll_fn(|cx| {
+            if let Some(wait) = asking {
+                if wait.ready.poll_wait(cx).is_ready() {
+                    if let Some(answer) = wait.take() {
+                        return Poll::Ready(Wake::Answered(answer));
+                    }
+                }
+            }
             if let Poll::Ready(r) = read.as_mut().poll(cx) {
                 return Poll::Ready(Wake::Read(r));
             }
@@ -171,7 +191,16 @@ impl SessionState<'_> {
             let next = match self.next(reader).await {
                 Wake::Read(next) => next,
                 Wake::Closed => return,
+                Wake::Expired if self.asking.is_some() => {
+                    return self.refuse_late_authenticator();
+                }
                 Wake::Expired => return self.violation("no HELLO within the handshake timeout"),
+                Wake::Answered(answer) => {
+                    if !self.on_answer(answer) {
+                        return;
+                    }
+                    continue;
+                }
             };
             self.timer.seen(Instant::now());
             let frame = match next {
@@ -217,6 +246,35 @@ impl SessionState<'_> {
             self.outbound,
             self.ctx.max_sessions,
         );
+        self.on_outcome(outcome)
+    }
+
+    /// Goes on with the handshake once its authenticator answered.
+    fn on_answer(&mut self, answer: Answer) -> bool {
+        self.asking = None;
+        let outcome = self.ctx.shard.borrow_mut().on_auth_answer(
+            &mut self.handshake,
+            answer,
+            self.serializer,
+            self.outbound,
+            self.ctx.max_sessions,
+        );
+        self.on_outcome(outcome)
+    }
+
+    /// The handshake timeout passed while an authenticator was asked.
+    fn refuse_late_authenticator(&mut self) {
+        if let Some((request, _)) = self.asking.take() {
+            self.ctx.auth_waits.remove(request);
+        }
+        let m = abort(
+            ErrorUri::AuthenticationFailed,
+            "the authenticator did not answer within the handshake timeout",
+        );
+        self.send_last(&m, "authenticator timeout");
+    }
+
+    fn on_outcome(&mut self, outcome: HandshakeOutcome) -> bool {
         match outcome {
             HandshakeOutcome::Welcomed(o) => {
                 self.send(&o.welcome);
@@ -236,7 +294,10 @@ impl SessionState<'_> {
                 self.send_last(&m, "session refused");
                 false
             }
-            HandshakeOutcome::Wait => true,
+            HandshakeOutcome::Asking(request) => {
+                self.asking = Some((request, self.ctx.auth_waits.add(request)));
+                true
+            }
             HandshakeOutcome::Closed => false,
         }
     }

@@ -2,6 +2,7 @@
 //! connections until told to stop, then say GOODBYE to every session and
 //! wait (up to the grace period) for the connections to close.
 
+use super::auth_answers::{run_auth_answers, AuthWaits};
 use super::connection::{run_connection, ConnectionContext};
 use super::deadlines::{run_call_timers, Deadlines};
 use super::mesh::{self, MeshEnds};
@@ -39,6 +40,7 @@ pub struct ShardStart {
 /// The shard's main future.
 pub async fn run_shard(start: ShardStart) {
     let mut opts = start.opts;
+    opts.settings.handshake_timeout = opts.handshake_timeout;
     let shard = Rc::new(RefCell::new(Shard::new(
         start.shard,
         start.nr_shards,
@@ -55,6 +57,8 @@ pub async fn run_shard(start: ShardStart) {
     let deadlines = Rc::new(Deadlines::default());
     glommio::spawn_local(deadlines.clone().run_sweeper()).detach();
     glommio::spawn_local(run_call_timers(shard.clone())).detach();
+    let auth_waits = Rc::new(AuthWaits::default());
+    glommio::spawn_local(run_auth_answers(shard.clone(), auth_waits.clone())).detach();
     let liveness = opts.ping_interval.map(|every| Liveness {
         every,
         timeout: opts.ping_timeout,
@@ -90,6 +94,7 @@ pub async fn run_shard(start: ShardStart) {
             deadlines: deadlines.clone(),
             liveness,
             ping_rawsocket: opts.ping_rawsocket,
+            auth_waits: auth_waits.clone(),
         });
         let task = run_accept(listener, ctx).instrument(tracing::Span::current());
         accepting.push(glommio::spawn_local(task));

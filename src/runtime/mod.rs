@@ -10,6 +10,7 @@
 //! panics is logged with its id and stops the router; `Running::join` then
 //! reports it, and the binary exits non-zero.
 
+mod auth_answers;
 mod auth_options;
 mod connection;
 mod deadlines;

@@ -66,6 +66,7 @@ impl RouterOptions {
                 auth_failure_window: std::time::Duration::from_millis(
                     c.session.auth_failure_window_ms,
                 ),
+                handshake_timeout: c.session.handshake_timeout(),
             },
         }
     }

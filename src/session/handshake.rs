@@ -2,14 +2,14 @@
 //! HELLO -> (CHALLENGE -> AUTHENTICATE)* -> WELCOME | ABORT.
 //!
 //! `Handshake` is fed the client's messages and the verdicts of an
-//! `Authenticator` (which may answer at once, or later through `on_verdict`
-//! when it asks someone else), and returns a `Step` for the connection to
-//! carry out. It does no I/O and knows nothing of shards: the shard opens the
+//! `Authenticator` (which may answer at once, or ask a dynamic
+//! authenticator procedure first: `Step::Ask`, answered through
+//! `on_answer`), and returns a `Step` for the connection to carry out. It does no I/O and knows nothing of shards: the shard opens the
 //! session when the step is `Accept`.
 
 use super::features::PeerFeatures;
 use super::Identity;
-use crate::auth::Pending as Challenged;
+use crate::auth::{Answer, Ask, Asked, Pending as Challenged};
 use crate::routing::{is_valid_uri, MatchPolicy, UriCheck};
 use crate::wire::{Dict, ErrorUri, Message, SessionId, Text, Value};
 
@@ -19,30 +19,30 @@ pub const MAX_AUTHMETHODS: usize = 16;
 /// Why a session is not welcomed: the ABORT reason URI and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
-    pub reason: ErrorUri,
+    pub reason: Text,
     pub message: String,
 }
 
 impl Refused {
-    pub fn new(reason: ErrorUri, message: impl Into<String>) -> Self {
+    pub fn new(reason: impl Into<Text>, message: impl Into<String>) -> Self {
         Refused {
-            reason,
+            reason: reason.into(),
             message: message.into(),
         }
     }
 
     /// The ABORT to send.
     pub fn to_abort(&self) -> Message {
-        abort(self.reason, self.message.clone())
+        abort(self.reason.clone(), self.message.clone())
     }
 }
 
 /// An ABORT with `Details.message`.
-pub fn abort(reason: ErrorUri, message: impl Into<String>) -> Message {
+pub fn abort(reason: impl Into<Text>, message: impl Into<String>) -> Message {
     let details = Dict::new().with("message", Value::str(message.into()));
     Message::Abort {
         details,
-        reason: Text::from(reason),
+        reason: reason.into(),
         payload: Default::default(),
     }
 }
@@ -60,8 +60,9 @@ pub enum Verdict {
     },
     /// Refuse the session.
     Deny(Refused),
-    /// The answer comes later, through `Handshake::on_verdict`.
-    Pending,
+    /// Call an authenticator first; its answer comes back through
+    /// `Handshake::on_answer`.
+    Ask(Box<Ask>),
 }
 
 /// What the router knows of realms and authentication methods.
@@ -82,6 +83,8 @@ pub trait Authenticator {
         signature: &Text,
         extra: &Dict,
     ) -> Verdict;
+    /// An authenticator answered what `asked` waited for.
+    fn answered(&mut self, realm: &Text, asked: Asked, answer: Answer) -> Verdict;
 }
 
 /// What an authenticator reads of a HELLO.
@@ -105,8 +108,12 @@ pub enum Step {
     },
     /// Send this ABORT and close.
     Abort(Message),
-    /// Nothing to send: an authenticator answers later.
-    Wait,
+    /// Call `procedure(args)` of `realm` and feed its answer to `on_answer`.
+    Ask {
+        realm: Text,
+        procedure: Text,
+        args: Vec<Value>,
+    },
     /// The client aborted: close without a reply.
     Closed,
 }
@@ -115,7 +122,7 @@ pub enum Step {
 enum State {
     AwaitHello,
     AwaitAuthenticate { realm: Text, pending: Challenged },
-    AwaitVerdict { realm: Text },
+    AwaitAnswer { realm: Text, asked: Asked },
     Done,
 }
 
@@ -164,7 +171,7 @@ impl Handshake {
                 let verdict = auth.authenticate(&realm, pending, &signature, &extra);
                 self.verdict(realm, verdict)
             }
-            (State::AwaitVerdict { .. }, other) => {
+            (State::AwaitAnswer { .. }, other) => {
                 violation(format!("{} received while authenticating", other.name()))
             }
             (State::AwaitHello, Message::Authenticate { .. }) => {
@@ -175,20 +182,28 @@ impl Handshake {
         self.finish(step)
     }
 
-    /// Feeds the verdict of an authenticator that answered `Pending`.
-    pub fn on_verdict(&mut self, verdict: Verdict) -> Step {
+    /// True while an authenticator's answer is awaited.
+    pub fn is_asking(&self) -> bool {
+        matches!(self.state, State::AwaitAnswer { .. })
+    }
+
+    /// Feeds the answer of the authenticator a `Step::Ask` called.
+    pub fn on_answer(&mut self, answer: Answer, auth: &mut dyn Authenticator) -> Step {
         let step = match std::mem::replace(&mut self.state, State::Done) {
-            State::AwaitVerdict { realm } => self.verdict(realm, verdict),
+            State::AwaitAnswer { realm, asked } => {
+                let verdict = auth.answered(&realm, asked, answer);
+                self.verdict(realm, verdict)
+            }
             other => {
                 self.state = other;
-                return Step::Wait;
+                return violation("an authenticator answer nobody asked for");
             }
         };
         self.finish(step)
     }
 
     fn finish(&mut self, step: Step) -> Step {
-        if !matches!(step, Step::Send(_) | Step::Wait) {
+        if !matches!(step, Step::Send(_) | Step::Ask { .. }) {
             self.state = State::Done;
         }
         step
@@ -247,9 +262,21 @@ impl Handshake {
                 })
             }
             Verdict::Deny(refused) => Step::Abort(refused.to_abort()),
-            Verdict::Pending => {
-                self.state = State::AwaitVerdict { realm };
-                Step::Wait
+            Verdict::Ask(ask) => {
+                let Ask {
+                    procedure,
+                    args,
+                    asked,
+                } = *ask;
+                self.state = State::AwaitAnswer {
+                    realm: realm.clone(),
+                    asked,
+                };
+                Step::Ask {
+                    realm,
+                    procedure,
+                    args,
+                }
             }
         }
     }

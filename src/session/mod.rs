@@ -42,6 +42,9 @@ pub struct Session {
     pub last_request: u64,
     /// Events to publish when the session goes away (testament meta API).
     pub testaments: Vec<Testament>,
+    /// The router's own caller of dynamic authenticators: hidden from the
+    /// meta API.
+    pub internal: bool,
 }
 
 /// An event a session left to be published when it goes away.
@@ -78,6 +81,7 @@ impl Session {
             last_invocation: 0,
             last_request: 0,
             testaments: Vec::new(),
+            internal: false,
         }
     }
 

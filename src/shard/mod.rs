@@ -10,9 +10,11 @@
 
 mod dispatch;
 mod lifecycle;
+mod login;
 mod pump;
 
-pub use lifecycle::{HandshakeOutcome, Opened};
+pub use lifecycle::Opened;
+pub use login::{auth_answer, HandshakeOutcome};
 pub use pump::pump;
 
 use crate::auth::limiter::Limiter;
@@ -67,6 +69,8 @@ pub struct Settings {
     /// the rest of `auth_failure_window` (0: never).
     pub auth_failures_max: u32,
     pub auth_failure_window: Duration,
+    /// Time allowed from connect to WELCOME (bounds authenticator calls).
+    pub handshake_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -78,6 +82,7 @@ impl Default for Settings {
             strict_request_ids: false,
             auth_failures_max: 10,
             auth_failure_window: Duration::from_secs(60),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -135,6 +140,12 @@ pub struct Shard {
     closing: Vec<SessionId>,
     /// Failed logins per source address.
     limiter: Limiter,
+    /// Per realm, the hidden session that calls its dynamic authenticators.
+    internal: FxHashMap<Text, SessionId>,
+    /// Where those sessions' replies land.
+    internal_outbound: Rc<Outbound>,
+    /// The last request ID of an authenticator call.
+    auth_requests: u64,
     pub outbox: Outbox,
 }
 
@@ -165,6 +176,12 @@ impl Shard {
             home: Home::default(),
             timers: CallTimers::default(),
             closing: Vec::new(),
+            internal: FxHashMap::default(),
+            internal_outbound: Rc::new(Outbound::new(
+                1 << 30,
+                crate::session::outbound::SlowConsumer::Disconnect,
+            )),
+            auth_requests: 0,
             outbox: Outbox::new(id, nr_shards),
         }
     }

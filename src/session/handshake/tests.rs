@@ -32,12 +32,19 @@ impl Authenticator for Fake {
     fn hello(&mut self, realm: &Text, method: &'static str, hello: &HelloInfo<'_>) -> Verdict {
         assert_eq!(hello.session, SessionId(77));
         match (realm.as_str(), method) {
-            ("later", _) => Verdict::Pending,
+            ("later", _) => Verdict::Ask(Box::new(Ask {
+                procedure: Text::from("com.example.authenticate"),
+                args: vec![Value::str("later")],
+                asked: Asked::Ticket {
+                    authid: Text::from("joe"),
+                },
+            })),
             (_, "ticket" | "wampcra") => Verdict::Challenge {
                 authmethod: Text::from(method),
                 extra: Dict::new(),
                 pending: Challenged::Ticket {
                     authid: Text::from(method),
+                    ask: None,
                 },
             },
             _ => Verdict::Welcome(who("", "anonymous")),
@@ -45,13 +52,23 @@ impl Authenticator for Fake {
     }
 
     fn authenticate(&mut self, _: &Text, pending: Challenged, sig: &Text, _: &Dict) -> Verdict {
-        let Challenged::Ticket { authid } = pending else {
+        let Challenged::Ticket { authid, .. } = pending else {
             panic!("unexpected {pending:?}");
         };
         if sig.as_str() == "secret" {
             Verdict::Welcome(who(authid.as_str(), "ticket"))
         } else {
             Verdict::Deny(Refused::new(ErrorUri::NotAuthorized, "bad ticket"))
+        }
+    }
+
+    fn answered(&mut self, _: &Text, asked: Asked, answer: Answer) -> Verdict {
+        let Asked::Ticket { authid } = asked else {
+            panic!("unexpected {asked:?}");
+        };
+        match answer {
+            Answer::Result(_) => Verdict::Welcome(who(authid.as_str(), "ticket")),
+            Answer::Error { uri, message } => Verdict::Deny(Refused::new(uri, message)),
         }
     }
 }
@@ -173,15 +190,32 @@ fn a_wrong_answer_to_a_challenge_is_refused() {
 }
 
 #[test]
-fn an_asynchronous_verdict_completes_the_handshake_later() {
+fn an_authenticator_is_asked_and_its_answer_completes_the_handshake() {
     let mut h = Handshake::default();
-    assert_eq!(h.on_message(hello("later", &[]), &mut Fake), Step::Wait);
+    let step = h.on_message(hello("later", &[]), &mut Fake);
+    assert!(
+        matches!(step, Step::Ask { ref procedure, .. } if procedure.as_str() == "com.example.authenticate"),
+        "{step:?}"
+    );
+    assert!(h.is_asking());
     let step = h.on_message(hello("later", &[]), &mut Fake);
     assert_eq!(abort_reason(&step), "wamp.error.protocol_violation");
     let mut h = Handshake::default();
     h.on_message(hello("later", &[]), &mut Fake);
-    let step = h.on_verdict(Verdict::Welcome(who("", "anonymous")));
-    assert!(matches!(step, Step::Accept { .. }));
+    let step = h.on_answer(Answer::Result(Value::str("user")), &mut Fake);
+    assert!(matches!(step, Step::Accept { ref identity, .. } if identity.authid.as_str() == "joe"));
+    let mut h = Handshake::default();
+    h.on_message(hello("later", &[]), &mut Fake);
+    let refusal = Answer::Error {
+        uri: Text::from("com.example.denied"),
+        message: "no".into(),
+    };
+    assert_eq!(
+        abort_reason(&h.on_answer(refusal, &mut Fake)),
+        "com.example.denied"
+    );
+    let stray = Handshake::default().on_answer(Answer::Result(Value::Null), &mut Fake);
+    assert_eq!(abort_reason(&stray), "wamp.error.protocol_violation");
 }
 
 #[test]
