@@ -10,6 +10,7 @@ mod common;
 use common::auth::interop_auth_realm;
 use common::process::{assert_interop_ok, run};
 use common::Router;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -182,9 +183,12 @@ fn autobahn_python_logs_in_with_every_method_and_is_authorized_by_role() {
             Duration::from_secs(90),
         );
         assert_interop_ok(&out, &format!("{} over {kind}/{ser}", script.display()));
+        // A known failure is shown even when the test passes (the harness
+        // captures eprintln!, not writes to stderr itself).
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             if line.starts_with("XFAIL") {
-                eprintln!("autobahn_auth.py over {kind}/{ser}: {line}");
+                let note = format!("autobahn_auth.py over {kind}/{ser}: {line}\n");
+                let _ = std::io::stderr().write_all(note.as_bytes());
             }
         }
     }
