@@ -243,8 +243,7 @@ mod tests {
             url: "rs://127.0.0.1:9".into(),
             serializer: Serializer::Json,
             realm: "realm1".into(),
-            authid: None,
-            authmethods: Vec::new(),
+            login: crate::login::Login::from_args(&Default::default(), |_| None).unwrap(),
             sources: Vec::new(),
         };
         tasks(cfg, target, Arc::new(Shared::new(0))).1

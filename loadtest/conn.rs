@@ -1,13 +1,14 @@
 //! One WAMP client connection of the load generator, on the project's own
-//! transport and codecs: join (HELLO -> WELCOME, with clear errors for an
-//! ABORT, a refused handshake or a silent router), batched sends, and
-//! received messages decoded one at a time.
+//! transport and codecs: join (HELLO -> [CHALLENGE -> AUTHENTICATE] ->
+//! WELCOME, with clear errors for an ABORT, a refused handshake or a silent
+//! router), batched sends, and received messages decoded one at a time.
 
+use crate::login::Login;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::BytesMut;
 use std::time::Duration;
 use switchyard::transport::{connect_from, FrameReader, FrameWriter, Inbound};
-use switchyard::wire::{decode, encode, Dict, Message, Serializer, SessionId, Text, Value};
+use switchyard::wire::{decode, encode, Dict, Message, Serializer, SessionId, Text};
 
 /// How long a router may take to answer the handshake or a request.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -18,8 +19,8 @@ pub struct Target {
     pub url: String,
     pub serializer: Serializer,
     pub realm: String,
-    pub authid: Option<String>,
-    pub authmethods: Vec<String>,
+    /// How every session logs in.
+    pub login: Login,
     /// Local addresses to connect from, in turn (empty: the kernel picks).
     pub sources: Vec<std::net::IpAddr>,
 }
@@ -53,17 +54,7 @@ fn hello(target: &Target) -> Message {
     let mut details = Dict::new()
         .with("roles", roles)
         .with("agent", "switchyard-load");
-    if let Some(id) = &target.authid {
-        details.insert("authid", id.as_str());
-    }
-    if !target.authmethods.is_empty() {
-        let methods = target
-            .authmethods
-            .iter()
-            .map(|m| Value::from(m.as_str()))
-            .collect();
-        details.insert("authmethods", Value::List(methods));
-    }
+    target.login.hello_details(&mut details);
     Message::Hello {
         realm: Text::from(target.realm.as_str()),
         details,
@@ -95,7 +86,17 @@ impl Conn {
         };
         c.queue(&hello(target));
         c.flush().await?;
-        match c.recv_timeout(ANSWER_TIMEOUT).await? {
+        let mut reply = c.recv_timeout(ANSWER_TIMEOUT).await?;
+        if let Message::Challenge { auth_method, extra } = &reply {
+            let answer = target
+                .login
+                .answer(auth_method.as_str(), extra)
+                .with_context(|| format!("logging in with {}", target.login))?;
+            c.queue(&answer);
+            c.flush().await?;
+            reply = c.recv_timeout(ANSWER_TIMEOUT).await?;
+        }
+        match reply {
             Message::Welcome { session, details } => {
                 c.session = session;
                 c.agent = details
@@ -115,7 +116,11 @@ impl Conn {
                     .flatten()
                     .unwrap_or("")
                     .to_string();
-                bail!("the router refused the session: {reason} {why}")
+                let login = match target.login.authmethod() {
+                    "anonymous" => String::new(),
+                    _ => format!(" (logging in with {})", target.login),
+                };
+                bail!("the router refused the session: {reason} {why}{login}")
             }
             other => bail!("expected WELCOME, got {}", other.name()),
         }

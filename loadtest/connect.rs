@@ -5,7 +5,7 @@
 use crate::conn::{Conn, Target};
 use crate::runner::Task;
 use crate::stats::{histogram, now_ns, Counts, Shared};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard::wire::{Dict, Message, Payload, RequestId, Text};
@@ -27,6 +27,9 @@ pub struct Run {
     shared: Arc<Shared>,
     next: AtomicUsize,
     joined: AtomicUsize,
+    /// Whether a failed join was printed (the first one is, for the run:
+    /// a refused login fails every join alike).
+    failure_shown: AtomicBool,
     /// When the last session joined (ns since the epoch).
     pub all_joined_at: AtomicU64,
     pub started_at: u64,
@@ -47,6 +50,7 @@ pub fn tasks(
         shared,
         next: AtomicUsize::new(0),
         joined: AtomicUsize::new(0),
+        failure_shown: AtomicBool::new(false),
         all_joined_at: AtomicU64::new(0),
         started_at: now_ns(),
         callback: std::sync::Mutex::new(Some(on_all_joined)),
@@ -77,7 +81,7 @@ impl Run {
                     held.push(c);
                 }
                 Err(e) => {
-                    if counts.errors == 0 {
+                    if !self.failure_shown.swap(true, Relaxed) {
                         eprintln!("join failed: {e:#}");
                     }
                     counts.errors += 1;

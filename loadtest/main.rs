@@ -8,6 +8,7 @@
 mod caller;
 mod conn;
 mod connect;
+mod login;
 mod pubsub;
 mod report;
 mod rpc;
@@ -50,11 +51,30 @@ struct Args {
     serializer: Option<String>,
     #[arg(long)]
     realm: Option<String>,
-    #[arg(long)]
+    /// How every session logs in: anonymous, ticket, wampcra or cryptosign
+    /// [default: anonymous].
+    #[arg(long, value_name = "METHOD")]
+    authmethod: Option<String>,
+    /// HELLO.Details.authid: needed by ticket and wampcra; cryptosign may
+    /// leave it out (the router finds the principal by the key).
+    #[arg(long, value_name = "ID")]
     authid: Option<String>,
-    /// Comma-separated HELLO authmethods.
-    #[arg(long)]
-    authmethods: Option<String>,
+    /// ticket, wampcra: the ticket or the WAMP-CRA secret (a salted
+    /// CHALLENGE derives the key). Shown by `ps`: see --secret-env.
+    #[arg(long, value_name = "TEXT")]
+    #[serde(skip_serializing)]
+    secret: Option<String>,
+    /// ticket, wampcra: read the secret from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    secret_env: Option<String>,
+    /// cryptosign: the 32-byte Ed25519 seed, 64 hex characters. Shown by
+    /// `ps`: see --key-file.
+    #[arg(long, value_name = "HEX")]
+    #[serde(skip_serializing)]
+    key: Option<String>,
+    /// cryptosign: a file holding the seed in hex.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<String>,
     /// Connect from this many loopback source addresses (127.0.0.2 ...),
     /// for many connections to a loopback router [default: 1 = the kernel's choice].
     #[arg(long)]
@@ -142,20 +162,8 @@ fn resolve(mut a: Args) -> Result<Args> {
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading profile {path}"))?;
     let p: Args = toml::from_str(&text).with_context(|| format!("profile {path}"))?;
     merge!(
-        a,
-        p,
-        scenario,
-        url,
-        serializer,
-        realm,
-        authid,
-        authmethods,
-        sources,
-        threads,
-        warmup,
-        duration,
-        json,
-        router_pid
+        a, p, scenario, url, serializer, realm, authmethod, authid, secret, secret_env, key,
+        key_file, sources, threads, warmup, duration, json, router_pid
     );
     merge!(
         a,
@@ -191,17 +199,22 @@ fn target(a: &Args) -> Result<conn::Target> {
     let Some(serializer) = Serializer::from_name(&name) else {
         bail!("unknown serializer '{name}' (json, msgpack, cbor)")
     };
-    let authmethods = a
-        .authmethods
-        .as_deref()
-        .map(|m| m.split(',').map(String::from).collect())
-        .unwrap_or_default();
+    let login = login::Login::from_args(
+        &login::LoginArgs {
+            authmethod: a.authmethod.as_deref(),
+            authid: a.authid.as_deref(),
+            secret: a.secret.as_deref(),
+            secret_env: a.secret_env.as_deref(),
+            key: a.key.as_deref(),
+            key_file: a.key_file.as_deref(),
+        },
+        |var| std::env::var(var).ok(),
+    )?;
     Ok(conn::Target {
         url,
         serializer,
         realm: a.realm.clone().unwrap_or_else(|| "realm1".into()),
-        authid: a.authid.clone(),
-        authmethods,
+        login,
         sources: loopback_sources(a.sources.unwrap_or(1)),
     })
 }

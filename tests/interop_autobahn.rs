@@ -1,19 +1,31 @@
 //! Interop with a real third-party client: Autobahn-Python (installed by this
 //! test into a venv under `target/`, from PyPI) runs pub/sub, RPC and the
 //! Advanced RPC features against the router over WebSocket and RawSocket with
-//! JSON, MsgPack and CBOR.
+//! JSON, MsgPack and CBOR, and logs in with every method it has a client for
+//! (ticket, WAMP-CRA, cryptosign, SCRAM) against a realm with roles.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use common::auth::interop_auth_realm;
 use common::process::{assert_interop_ok, run};
 use common::Router;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
+use switchyard::auth::crypto::cryptosign::SigningKey;
 
-const AUTOBAHN: &str = "autobahn[serialization]==26.10.2";
+/// What the venv gets, pinned: Autobahn with the extras its clients need
+/// (`encryption` brings PyNaCl for cryptosign, `scram` argon2-cffi and
+/// passlib for SCRAM), and those three libraries pinned too.
+const PACKAGES: [&str; 4] = [
+    "autobahn[serialization,encryption,scram]==26.10.2",
+    "pynacl==1.6.2",
+    "argon2-cffi==25.1.0",
+    "passlib==1.7.4",
+];
 
 /// The venv's python, creating the venv and installing Autobahn on first use
 /// (once per test process: the tests of this file run in parallel).
@@ -25,8 +37,11 @@ fn autobahn_python() -> &'static Path {
 fn install_autobahn() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("autobahn-venv");
     let python = venv.join("bin/python");
-    let marker = venv.join(".installed-26.10.2");
-    if marker.exists() {
+    // The marker holds the package list: a venv made for another list (or
+    // by an older version of this test) is brought up to this one.
+    let marker = venv.join(".installed");
+    let wanted = PACKAGES.join(" ");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) {
         return python;
     }
     let system = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
@@ -46,23 +61,24 @@ fn install_autobahn() -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     let pip = run(
-        Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            AUTOBAHN,
-        ]),
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(PACKAGES),
         "pip install autobahn",
         Duration::from_secs(600),
     );
     assert!(
         pip.status.success(),
-        "installing {AUTOBAHN} failed: {}",
+        "installing {wanted} failed: {}",
         String::from_utf8_lossy(&pip.stderr)
     );
-    std::fs::write(&marker, AUTOBAHN).unwrap();
+    std::fs::write(&marker, wanted).unwrap();
     python
 }
 
@@ -134,4 +150,46 @@ fn autobahn_python_uses_the_advanced_pubsub_features_over_every_transport_and_se
 fn autobahn_python_uses_the_meta_api_over_every_transport_and_serializer() {
     let router = Router::start(3);
     run_script_everywhere("autobahn_meta.py", &router, Duration::from_secs(90));
+}
+
+/// Autobahn-Python logs in with ticket, WAMP-CRA (plain and salted),
+/// cryptosign (with and without authid) and SCRAM (argon2id; an XFAIL while
+/// the router wants a nonce in AUTHENTICATE.Extra, see the script) on a
+/// router of two shards configured from TOML; each session's WELCOME names
+/// the principal, an allowed call answers and a denied one gets
+/// wamp.error.not_authorized; a wrong ticket is refused with
+/// wamp.error.authentication_failed. Over WebSocket (JSON, CBOR) and
+/// RawSocket (MsgPack).
+#[test]
+fn autobahn_python_logs_in_with_every_method_and_is_authorized_by_role() {
+    let key = SigningKey::generate();
+    let router = Router::from_toml(2, &interop_auth_realm(&key.public()));
+    let python = autobahn_python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/autobahn_auth.py");
+    let ws = format!("ws://{}/ws", router.running.websocket_addr().unwrap());
+    let rs = format!("rs://{}", router.running.rawsocket_addr().unwrap());
+    let (seed, pubkey) = (key.seed_hex(), key.public().to_hex());
+    let runs = [
+        (&ws, "websocket", "json"),
+        (&rs, "rawsocket", "msgpack"),
+        (&ws, "websocket", "cbor"),
+    ];
+    for (url, kind, ser) in runs {
+        let out = run(
+            Command::new(python)
+                .arg(&script)
+                .args([url.as_str(), kind, ser, &seed, &pubkey]),
+            "the autobahn client",
+            Duration::from_secs(90),
+        );
+        assert_interop_ok(&out, &format!("{} over {kind}/{ser}", script.display()));
+        // A known failure is shown even when the test passes (the harness
+        // captures eprintln!, not writes to stderr itself).
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if line.starts_with("XFAIL") {
+                let note = format!("autobahn_auth.py over {kind}/{ser}: {line}\n");
+                let _ = std::io::stderr().write_all(note.as_bytes());
+            }
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! `switchyard-load` against an in-process router: a short run of every
 //! scenario must lose, duplicate and reorder nothing, and exit 0; bad rpc
 //! options and a router refusing a shared registration or answering a
-//! progressive call in one piece are reported as errors, promptly.
+//! progressive call in one piece are reported as errors, promptly. Against
+//! a realm without anonymous access, every session logs in (ticket, salted
+//! WAMP-CRA, cryptosign); a wrong secret fails the run with the router's
+//! refusal, and bad login options are refused before connecting.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -9,10 +12,20 @@ mod common;
 use common::Router;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+use switchyard::auth::crypto::cryptosign::SigningKey;
 
 /// Runs the generator with `args` (1 s measured unless `args` say
 /// otherwise); returns how it ended, what it printed and its JSON report.
 fn run(args: &[&str], url: &str) -> (Output, String, Option<serde_json::Value>) {
+    run_env(args, url, &[])
+}
+
+/// `run` with environment variables `env` set for the generator.
+fn run_env(
+    args: &[&str],
+    url: &str,
+    env: &[(&str, &str)],
+) -> (Output, String, Option<serde_json::Value>) {
     let dir = std::env::temp_dir().join(format!("switchyard-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let report = dir.join(format!(
@@ -28,6 +41,7 @@ fn run(args: &[&str], url: &str) -> (Output, String, Option<serde_json::Value>) 
     }
     let out = Command::new(env!("CARGO_BIN_EXE_switchyard-load"))
         .args(all)
+        .envs(env.iter().copied())
         .args(["--url", url, "--quiet", "--json"])
         .arg(&report)
         .output()
@@ -292,4 +306,237 @@ fn progressive_results_run_clean() {
         Some(10 * calls),
         "{report}"
     );
+}
+
+/// A router of two shards whose realm `load.auth` takes no anonymous
+/// sessions: tina logs in with a ticket, sally with a salted WAMP-CRA secret,
+/// kim with `key`; all may do everything.
+fn auth_router(key: &SigningKey) -> Router {
+    let toml = format!(
+        r#"
+[[realms.realm]]
+name = "load.auth"
+anonymous = false
+[[realms.realm.principals]]
+authid = "tina"
+authrole = "bench"
+ticket = "tina-ticket"
+[[realms.realm.principals]]
+authid = "sally"
+authrole = "bench"
+wampcra = {{ value = "cra-salt-secret", salt = "cra-salt", iterations = 1000, keylen = 32 }}
+[[realms.realm.principals]]
+authid = "kim"
+authrole = "bench"
+cryptosign = ["{}"]
+[[realms.realm.roles]]
+name = "bench"
+[[realms.realm.roles.permissions]]
+uri = ""
+match = "prefix"
+allow = {{ call = true, register = true, publish = true, subscribe = true }}
+"#,
+        key.public().to_hex()
+    );
+    Router::from_toml(2, &toml)
+}
+
+const TICKET: [&str; 6] = [
+    "--realm",
+    "load.auth",
+    "--authmethod",
+    "ticket",
+    "--authid",
+    "tina",
+];
+
+/// Whether `text` is in `report` outside `config.json` (the report's own
+/// path, which this file's `run` makes of the arguments).
+fn shows(report: &serde_json::Value, text: &str) -> bool {
+    let mut r = report.clone();
+    r["config"]["json"] = serde_json::Value::Null;
+    r.to_string().contains(text)
+}
+
+/// Every session of the connect, pub/sub and RPC scenarios answers its
+/// CHALLENGE: ticket (the secret from the environment), salted WAMP-CRA and
+/// cryptosign (the key from a file, then from the command line). Anonymous
+/// sessions are refused by this realm, so each join is a login; neither
+/// secret nor key reaches the JSON report.
+#[test]
+fn every_session_logs_in_with_ticket_wampcra_or_cryptosign() {
+    let key = SigningKey::generate();
+    let router = auth_router(&key);
+    let ws = format!("ws://{}/ws", router.running.websocket_addr().unwrap());
+    let rs = format!("rs://{}", router.running.rawsocket_addr().unwrap());
+    let connect = [
+        "connect",
+        "--sessions",
+        "60",
+        "--concurrency",
+        "16",
+        "--hold",
+        "0.1",
+    ];
+    let short = ["--warmup", "0.2", "--duration", "0.5"];
+    let env = [("LOAD_TICKET", "tina-ticket")];
+    let ticket = [&TICKET[..], &["--secret-env", "LOAD_TICKET"]].concat();
+
+    let (out, printed, report) = run_env(&[&connect[..], &ticket].concat(), &rs, &env);
+    assert!(out.status.success(), "ticket connect:\n{printed}");
+    let report = report.unwrap();
+    assert_eq!(report["results"]["counts"]["received"], 60, "{report}");
+    assert_eq!(report["config"]["secret_env"], "LOAD_TICKET");
+    let (out, printed, report) = run_env(
+        &[&["pubsub", "--subscribers", "2"][..], &short, &ticket].concat(),
+        &ws,
+        &env,
+    );
+    assert!(out.status.success(), "ticket pubsub:\n{printed}");
+    assert_clean(&report.unwrap());
+
+    let cra = [
+        "--realm",
+        "load.auth",
+        "--authmethod",
+        "wampcra",
+        "--authid",
+        "sally",
+        "--secret",
+        "cra-salt-secret",
+    ];
+    let report = load(&[&connect[..], &cra].concat(), &ws);
+    assert_eq!(report["results"]["counts"]["received"], 60, "{report}");
+    assert!(!shows(&report, "cra-salt-secret"), "{report}");
+
+    let dir = std::env::temp_dir().join(format!("switchyard-loadgen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("kim.seed");
+    std::fs::write(&key_file, format!("{}\n", key.seed_hex())).unwrap();
+    let by_file = [
+        "--realm",
+        "load.auth",
+        "--authmethod",
+        "cryptosign",
+        "--key-file",
+        key_file.to_str().unwrap(),
+    ];
+    let report = load(&[&connect[..], &by_file].concat(), &rs);
+    assert_eq!(report["results"]["counts"]["received"], 60, "{report}");
+    let seed = key.seed_hex();
+    let by_key = [
+        "--realm",
+        "load.auth",
+        "--authmethod",
+        "cryptosign",
+        "--authid",
+        "kim",
+        "--key",
+        &seed,
+    ];
+    let rpc = load(
+        &[
+            &["rpc", "--callers", "2", "--window", "8"][..],
+            &short,
+            &by_key,
+        ]
+        .concat(),
+        &rs,
+    );
+    assert_clean(&rpc);
+    assert!(!shows(&rpc, &seed), "{rpc}");
+}
+
+/// A wrong ticket fails the run (non-zero exit) with the router's refusal
+/// and the login it refused, once, promptly.
+#[test]
+fn a_wrong_secret_fails_the_run_with_the_routers_refusal() {
+    let router = auth_router(&SigningKey::generate());
+    let rs = format!("rs://{}", router.running.rawsocket_addr().unwrap());
+    let wrong = [&TICKET[..], &["--secret", "not-the-ticket"]].concat();
+    let says = "the router refused the session: wamp.error.authentication_failed";
+    let login = "(logging in with ticket as authid 'tina')";
+    for scenario in [
+        &["connect", "--sessions", "20", "--hold", "0"][..],
+        &["pubsub"][..],
+    ] {
+        let started = Instant::now();
+        let (out, printed, _) = run(&[scenario, &wrong].concat(), &rs);
+        assert!(started.elapsed() < Duration::from_secs(20), "{printed}");
+        assert_eq!(out.status.code(), Some(1), "{scenario:?}: {printed}");
+        assert!(
+            printed.contains(says) && printed.contains(login),
+            "{scenario:?}: {printed}"
+        );
+        if scenario[0] == "connect" {
+            assert_eq!(printed.matches(says).count(), 1, "{printed}");
+        }
+    }
+}
+
+#[test]
+fn bad_login_options_are_refused_before_connecting() {
+    for (args, says) in [
+        (
+            &["--authmethod", "ticket", "--secret", "x"][..],
+            "--authmethod ticket needs --authid ID",
+        ),
+        (
+            &["--authmethod", "wampcra", "--authid", "carl"][..],
+            "--authmethod wampcra needs --secret TEXT or --secret-env VAR",
+        ),
+        (
+            &[
+                "--authmethod",
+                "ticket",
+                "--authid",
+                "tina",
+                "--secret-env",
+                "SWITCHYARD_LOAD_NOT_SET",
+            ][..],
+            "the environment variable SWITCHYARD_LOAD_NOT_SET is not set",
+        ),
+        (
+            &["--authmethod", "cryptosign"][..],
+            "--authmethod cryptosign needs --key HEX or --key-file PATH",
+        ),
+        (
+            &["--authmethod", "cryptosign", "--key", "12ab"][..],
+            "--key: expected a 32-byte Ed25519 seed",
+        ),
+        (
+            &[
+                "--authmethod",
+                "cryptosign",
+                "--key-file",
+                "/nonexistent/kim.seed",
+            ][..],
+            "reading --key-file /nonexistent/kim.seed",
+        ),
+        (
+            &[
+                "--authmethod",
+                "ticket",
+                "--authid",
+                "tina",
+                "--secret",
+                "x",
+                "--key",
+                "12",
+            ][..],
+            "--key/--key-file apply to --authmethod cryptosign",
+        ),
+        (
+            &["--secret", "x"][..],
+            "--secret/--secret-env apply to --authmethod ticket or wampcra",
+        ),
+        (
+            &["--authmethod", "scram"][..],
+            "unknown --authmethod 'scram'",
+        ),
+    ] {
+        let (out, printed, _) = run(&[&["connect"][..], args].concat(), "rs://127.0.0.1:9");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {printed}");
+        assert!(printed.contains(says), "{args:?}: {printed}");
+    }
 }

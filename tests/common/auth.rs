@@ -225,3 +225,11 @@ impl Router {
         }
     }
 }
+
+/// The realm `auth.interop` of the interop login scripts
+/// (tests/interop/auth_realm.toml), with `kim` holding `key`.
+pub fn interop_auth_realm(key: &cryptosign::PublicKey) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/auth_realm.toml");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    text.replace("PUBKEY_HEX", &key.to_hex())
+}
