@@ -7,6 +7,7 @@
 //! (`session::handshake`) drives a login; the shard checks every request
 //! against the session's `Role` before it routes it.
 
+pub mod authz_cache;
 pub mod crypto;
 pub mod dynamic;
 pub mod limiter;
@@ -17,7 +18,7 @@ pub mod role;
 pub use dynamic::{Answer, Ask, Asked};
 pub use login::{Login, Outcome, Pending, Refusal};
 pub use principal::{CraSecret, Principal, RealmAuth, Ticket};
-pub use role::{Action, Grant, Role, Rule};
+pub use role::{Action, Authorizer, Decision, Grant, Role, Rule};
 
 use crate::wire::{Dict, Text};
 

@@ -88,6 +88,8 @@ pub const METHODS: [&str; 6] = [
 /// Everything a realm knows of who may join and what they may do.
 pub struct RealmAuth {
     pub anonymous: bool,
+    /// The most dynamic authorizer decisions each shard caches.
+    pub authorizer_cache_max: usize,
     principals: FxHashMap<Text, Principal>,
     /// Cryptosign public key -> authid.
     by_key: FxHashMap<[u8; 32], Text>,
@@ -144,6 +146,7 @@ impl RealmAuth {
         }
         RealmAuth {
             anonymous,
+            authorizer_cache_max: 10_000,
             principals: principals
                 .into_iter()
                 .map(|p| (p.authid.clone(), p))

@@ -7,7 +7,8 @@
 //! routed by), so `com.example.` may allow everything while the exact
 //! `com.example.admin` allows nothing. No matching rule: denied. A role
 //! whose one rule for an action is the prefix `""` is answered without a
-//! lookup (the anonymous role of the embedded defaults).
+//! lookup (the anonymous role of the embedded defaults). A role may name a
+//! dynamic authorizer: then a URI no rule matches is `Decision::Ask`.
 
 use crate::routing::{MatchPolicy, PatternIndex};
 use crate::wire::Text;
@@ -93,10 +94,27 @@ enum Rules {
     Indexed(PatternIndex<Grant>),
 }
 
+/// What a role says of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Grant(Grant),
+    /// No rule matches and the role has an authorizer: ask it.
+    Ask,
+}
+
+/// A dynamic authorizer: the procedure deciding what no rule matches, and
+/// how long its decisions are cached unless it says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorizer {
+    pub procedure: Text,
+    pub ttl: std::time::Duration,
+}
+
 /// A role's permissions, compiled.
 pub struct Role {
     pub name: Text,
     actions: [Rules; 4],
+    pub authorizer: Option<Authorizer>,
 }
 
 impl std::fmt::Debug for Role {
@@ -110,7 +128,17 @@ impl Role {
     /// an earlier one).
     pub fn new(name: Text, rules: &[Rule]) -> Role {
         let actions = Action::ALL.map(|a| compile(rules, a));
-        Role { name, actions }
+        Role {
+            name,
+            actions,
+            authorizer: None,
+        }
+    }
+
+    /// The role with a dynamic authorizer for what its rules do not match.
+    pub fn with_authorizer(mut self, authorizer: Authorizer) -> Role {
+        self.authorizer = Some(authorizer);
+        self
     }
 
     /// A role that may do everything (realms without configured roles).
@@ -125,12 +153,27 @@ impl Role {
         Role::new(name, &[all])
     }
 
-    /// May this role do `action` with `uri`?
+    /// May this role do `action` with `uri`? (Rules only: a URI no rule
+    /// matches is denied.)
     #[inline]
     pub fn check(&self, action: Action, uri: &str) -> Grant {
+        match self.decide(action, uri) {
+            Decision::Grant(g) => g,
+            Decision::Ask => Grant::DENY,
+        }
+    }
+
+    /// The rules' answer, or `Ask` when none matches and the role has an
+    /// authorizer.
+    #[inline]
+    pub fn decide(&self, action: Action, uri: &str) -> Decision {
         match &self.actions[action.index()] {
-            Rules::Uniform(g) => *g,
-            Rules::Indexed(index) => index.best(uri).map_or(Grant::DENY, |(_, g)| *g),
+            Rules::Uniform(g) => Decision::Grant(*g),
+            Rules::Indexed(index) => match index.best(uri) {
+                Some((_, g)) => Decision::Grant(*g),
+                None if self.authorizer.is_some() => Decision::Ask,
+                None => Decision::Grant(Grant::DENY),
+            },
         }
     }
 }
@@ -191,6 +234,20 @@ mod tests {
         for a in Action::ALL {
             assert!(all.check(a, "wamp.session.count").allow);
         }
+    }
+
+    #[test]
+    fn an_authorizer_answers_what_no_rule_matches() {
+        let authorizer = Authorizer {
+            procedure: Text::from("com.example.authorize"),
+            ttl: std::time::Duration::from_secs(1),
+        };
+        let role = Role::new(Text::from("r"), &[rule("a.", MatchPolicy::Prefix, &[Call])])
+            .with_authorizer(authorizer);
+        assert_eq!(role.decide(Publish, "a.b"), Decision::Grant(Grant::DENY));
+        assert!(matches!(role.decide(Call, "a.b"), Decision::Grant(g) if g.allow));
+        assert_eq!(role.decide(Call, "b.c"), Decision::Ask);
+        assert!(!role.check(Call, "b.c").allow);
     }
 
     #[test]

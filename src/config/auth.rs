@@ -160,9 +160,20 @@ pub struct AuthenticatorConfig {
 #[serde(deny_unknown_fields)]
 pub struct RoleConfig {
     pub name: String,
+    /// The procedure deciding requests no rule matches ("": none).
+    #[serde(default)]
+    pub authorizer: String,
+    /// How long the authorizer's decisions are cached, in milliseconds,
+    /// unless it says otherwise (0: not cached).
+    #[serde(default = "authorizer_ttl_default")]
+    pub authorizer_cache_ttl_ms: u64,
     /// Permission rules; the most specific matching rule decides.
     #[serde(default)]
     pub permissions: Vec<PermissionConfig>,
+}
+
+fn authorizer_ttl_default() -> u64 {
+    60_000
 }
 
 /// One permission rule (`[[realms.realm.roles.permissions]]`).
@@ -206,6 +217,8 @@ impl RoleConfig {
     pub fn anonymous_allow_all() -> RoleConfig {
         RoleConfig {
             name: "anonymous".into(),
+            authorizer: String::new(),
+            authorizer_cache_ttl_ms: authorizer_ttl_default(),
             permissions: vec![PermissionConfig {
                 uri: String::new(),
                 match_policy: "prefix".into(),

@@ -28,6 +28,15 @@ pub fn check_auth(i: usize, realm: &RealmConfig, out: &mut Vec<Problem>) {
         ));
     }
     check_authenticators(&base, realm, out);
+    if realm.authorizer_cache_max > 10_000_000 {
+        out.push(Problem::invalid(
+            format!("{base}.authorizer_cache_max"),
+            format!(
+                "must be in 0..=10000000, got {}",
+                realm.authorizer_cache_max
+            ),
+        ));
+    }
     let mut authids = HashSet::new();
     let mut keys = HashSet::new();
     for (j, p) in realm.principals.iter().enumerate() {
@@ -94,6 +103,23 @@ fn check_roles<'a>(
             out.push(Problem::invalid(
                 format!("{key}.name"),
                 format!("duplicate role {:?}", role.name),
+            ));
+        }
+        if !role.authorizer.is_empty()
+            && !is_valid_uri(&role.authorizer, MatchPolicy::Exact, UriCheck::Loose)
+        {
+            out.push(Problem::invalid(
+                format!("{key}.authorizer"),
+                format!("{:?} is not a valid procedure URI", role.authorizer),
+            ));
+        }
+        if role.authorizer_cache_ttl_ms > 86_400_000 {
+            out.push(Problem::invalid(
+                format!("{key}.authorizer_cache_ttl_ms"),
+                format!(
+                    "must be in 0..=86400000, got {}",
+                    role.authorizer_cache_ttl_ms
+                ),
             ));
         }
         for (k, p) in role.permissions.iter().enumerate() {

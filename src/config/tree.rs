@@ -323,9 +323,16 @@ pub struct RealmConfig {
     /// (`[[realms.realm.authenticators]]`).
     #[serde(default)]
     pub authenticators: Vec<AuthenticatorConfig>,
+    /// The most dynamic authorizer decisions cached per shard.
+    #[serde(default = "authorizer_cache_max_default")]
+    pub authorizer_cache_max: usize,
     /// What each authrole may do (`[[realms.realm.roles]]`).
     #[serde(default = "roles_default")]
     pub roles: Vec<RoleConfig>,
+}
+
+fn authorizer_cache_max_default() -> usize {
+    10_000
 }
 
 fn roles_default() -> Vec<RoleConfig> {
@@ -386,6 +393,7 @@ impl RealmConfig {
             history: Vec::new(),
             principals: Vec::new(),
             authenticators: Vec::new(),
+            authorizer_cache_max: authorizer_cache_max_default(),
             roles: roles_default(),
         }
     }

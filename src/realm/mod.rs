@@ -29,6 +29,8 @@ pub struct Realm {
     pub dealer: Dealer,
     /// Who may join and what each role may do.
     pub auth: std::sync::Arc<crate::auth::RealmAuth>,
+    /// Decisions of the roles' dynamic authorizers, cached on this shard.
+    pub authz: crate::auth::authz_cache::AuthzCache,
 }
 
 impl Realm {
@@ -47,6 +49,7 @@ impl Realm {
         Realm {
             broker: Broker::new(name.clone(), pubsub),
             dealer: Dealer::new(name, rpc),
+            authz: crate::auth::authz_cache::AuthzCache::new(auth.authorizer_cache_max),
             auth,
         }
     }

@@ -1,7 +1,8 @@
-//! The answers of dynamic authenticators, back to the handshakes that asked:
-//! a shard's hidden caller sessions reply into the shard's
-//! `internal_outbound`; one task per shard reads it and hands each RESULT or
-//! ERROR to the connection waiting on its request ID (`AuthWaits`). A
+//! The answers of dynamic authenticators and authorizers: a shard's hidden
+//! caller sessions reply into the shard's `internal_outbound`; one task per
+//! shard reads it, gives authorizer answers to the shard (which replays the
+//! requests that waited), and hands each other RESULT or ERROR to the
+//! connection waiting on its request ID (`AuthWaits`). A
 //! connection that went away (handshake timeout, closed) has removed its
 //! wait, and its late answer is dropped.
 
@@ -65,7 +66,11 @@ pub async fn run_auth_answers(shard: Rc<RefCell<Shard>>, waits: Rc<AuthWaits>) {
             let Ok(msg) = decode(Serializer::Json, bytes) else {
                 continue;
             };
-            if let Some((request, answer)) = auth_answer(msg) {
+            let Some((request, answer)) = auth_answer(msg) else {
+                continue;
+            };
+            let left = shard.borrow_mut().on_internal_answer(request, answer);
+            if let Some(answer) = left {
                 waits.answer(request, answer);
             }
         }

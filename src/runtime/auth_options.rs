@@ -5,7 +5,7 @@
 use crate::auth::crypto::cryptosign::PublicKey;
 use crate::auth::crypto::{cra, scram, ticket::TicketHash};
 use crate::auth::principal::{CraSalt, ScramSecret};
-use crate::auth::{Action, CraSecret, Principal, RealmAuth, Role, Rule, Ticket};
+use crate::auth::{Action, Authorizer, CraSecret, Principal, RealmAuth, Role, Rule, Ticket};
 use crate::config::{PrincipalConfig, RealmConfig, RoleConfig, Secret};
 use crate::routing::MatchPolicy;
 use crate::wire::{Dict, Text, Value};
@@ -47,7 +47,14 @@ fn role(r: &RoleConfig) -> Role {
             })
         })
         .collect();
-    Role::new(Text::from(r.name.as_str()), &rules)
+    let role = Role::new(Text::from(r.name.as_str()), &rules);
+    if r.authorizer.is_empty() {
+        return role;
+    }
+    role.with_authorizer(Authorizer {
+        procedure: Text::from(r.authorizer.as_str()),
+        ttl: std::time::Duration::from_millis(r.authorizer_cache_ttl_ms),
+    })
 }
 
 fn secret(realm: &str, authid: &str, method: &str, s: &Secret) -> Option<String> {

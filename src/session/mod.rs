@@ -45,6 +45,8 @@ pub struct Session {
     /// The router's own caller of dynamic authenticators: hidden from the
     /// meta API.
     pub internal: bool,
+    /// Messages waiting for a dynamic authorizer, in order (`None`: none).
+    pub parked: Option<Box<std::collections::VecDeque<crate::wire::Message>>>,
 }
 
 /// An event a session left to be published when it goes away.
@@ -82,6 +84,7 @@ impl Session {
             last_request: 0,
             testaments: Vec::new(),
             internal: false,
+            parked: None,
         }
     }
 

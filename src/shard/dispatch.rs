@@ -3,7 +3,7 @@
 //! session's realm. A message that breaks the protocol is a `Violation`.
 
 use super::Shard;
-use crate::auth::{Action, Grant, Role};
+use crate::auth::{Action, Decision, Grant, Role};
 use crate::realm::Cx;
 use crate::session::{Flow, Violation};
 use crate::wire::message::code;
@@ -42,22 +42,22 @@ fn asks(msg: &Message) -> Option<(Action, &str)> {
     }
 }
 
-/// What `role` grants `msg` (everything but the four requests is allowed).
+/// What `role` says of `msg` (everything but the four requests is allowed).
 #[inline]
-fn authorize(role: &Role, msg: &Message) -> Grant {
+fn authorize(role: &Role, msg: &Message) -> Decision {
     match asks(msg) {
-        Some((action, uri)) => role.check(action, uri),
-        None => Grant {
+        Some((action, uri)) => role.decide(action, uri),
+        None => Decision::Grant(Grant {
             allow: true,
             disclose: false,
-        },
+        }),
     }
 }
 
 /// Refuses a request the session's role does not allow: ERROR
 /// `wamp.error.not_authorized` (an unacknowledged PUBLISH is dropped).
 #[cold]
-fn deny(cx: &mut Cx<'_>, sid: SessionId, msg: &Message) {
+pub(super) fn deny(cx: &mut Cx<'_>, sid: SessionId, msg: &Message) {
     cx.stats.requests_denied += 1;
     let Some((action, uri)) = asks(msg) else {
         return;
@@ -146,22 +146,47 @@ impl Shard {
             .is_some_and(|r| r.dealer.continues_call(sid, request))
     }
 
-    /// Hands a request or reply to the broker or dealer of the session's realm.
+    /// Hands a request or reply to the broker or dealer of the session's
+    /// realm, once its role allows it. A request a dynamic authorizer must
+    /// decide, and everything the session sends while one is asked, takes
+    /// the slow path (`authorize.rs`).
+    #[inline(always)]
+    pub(super) fn route(&mut self, sid: SessionId, msg: Message) -> Result<(), Violation> {
+        match self.route_with(sid, msg, None)? {
+            None => Ok(()),
+            Some(waiting) => self.authorize_slowly(sid, waiting),
+        }
+    }
+
+    /// Routes `msg` with `forced` as its grant, or the role's; gives the
+    /// message back when the role cannot decide it now.
     /// (Inlined: a `Message` is large, and this is the hot path.)
     #[inline(always)]
-    fn route(&mut self, sid: SessionId, msg: Message) -> Result<(), Violation> {
+    pub(super) fn route_with(
+        &mut self,
+        sid: SessionId,
+        msg: Message,
+        forced: Option<Grant>,
+    ) -> Result<Option<Message>, Violation> {
         let (mut cx, realms, _) = self.split();
         let Some(session) = cx.sessions.get(&sid) else {
-            return Ok(());
+            return Ok(None);
         };
-        let grant = authorize(&session.role, &msg);
+        let grant = match forced {
+            Some(g) => g,
+            None if session.parked.is_some() => return Ok(Some(msg)),
+            None => match authorize(&session.role, &msg) {
+                Decision::Grant(g) => g,
+                Decision::Ask => return Ok(Some(msg)),
+            },
+        };
         let Some(realm) = realms.get_mut(session.realm.as_str()) else {
-            return Ok(());
+            return Ok(None);
         };
         let cx = &mut cx;
         if !grant.allow {
             deny(cx, sid, &msg);
-            return Ok(());
+            return Ok(None);
         }
         let (broker, dealer) = (&mut realm.broker, &mut realm.dealer);
         match msg {
@@ -242,6 +267,6 @@ impl Shard {
                 )))
             }
         }
-        Ok(())
+        Ok(None)
     }
 }

@@ -15,10 +15,7 @@ use crate::realm::Realm;
 use crate::session::handshake::{Authenticator, Handshake, HelloInfo, Refused, Step, Verdict};
 use crate::session::outbound::Outbound;
 use crate::session::{Identity, Session};
-use crate::wire::options::CallOptions;
-use crate::wire::{
-    Dict, ErrorUri, Message, Payload, RequestId, Serializer, SessionId, Text, Value,
-};
+use crate::wire::{Dict, ErrorUri, Message, RequestId, Serializer, SessionId, Text, Value};
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 use std::rc::Rc;
@@ -265,34 +262,14 @@ impl Shard {
         }
     }
 
-    /// Calls `procedure(args)` of `realm` for a handshake; the answer comes
-    /// back to `internal_outbound` under the returned request ID.
+    /// Calls `procedure(args)` of `realm` for a handshake.
     fn ask_authenticator(&mut self, realm: &Text, procedure: Text, args: Vec<Value>) -> RequestId {
-        let sid = self.internal_session(realm);
-        self.auth_requests += 1;
-        let request = RequestId(self.auth_requests);
-        let timeout = self.settings.handshake_timeout.as_millis().max(1) as u64;
-        let options = CallOptions {
-            timeout_ms: timeout,
-            ..CallOptions::default()
-        };
-        let (mut cx, realms, _) = self.split();
-        if let Some(r) = realms.get_mut(realm.as_str()) {
-            let payload = Payload::args(args);
-            let called = r
-                .dealer
-                .handle_call(&mut cx, sid, request, &options, procedure, payload);
-            if let Err(v) = called {
-                tracing::warn!(realm = %realm, why = %v.0, "authenticator call refused");
-            }
-        }
-        self.drain_local();
-        request
+        self.call_internal(realm, procedure, args)
     }
 
     /// The hidden session that calls `realm`'s authenticators from this
     /// shard (made on first use, never announced, allowed everything).
-    fn internal_session(&mut self, realm: &Text) -> SessionId {
+    pub(super) fn internal_session(&mut self, realm: &Text) -> SessionId {
         if let Some(sid) = self.internal.get(realm) {
             return *sid;
         }

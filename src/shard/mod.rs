@@ -8,6 +8,7 @@
 //! here is plain sync code that never awaits; the runtime calls into it
 //! between awaits, and tests drive it directly (`pump`).
 
+mod authorize;
 mod dispatch;
 mod lifecycle;
 mod login;
@@ -26,7 +27,7 @@ use crate::routing::UriCheck;
 use crate::session::notify::Notify;
 use crate::session::outbound::Outbound;
 use crate::session::Sessions;
-use crate::wire::{Serializer, SessionId, Text};
+use crate::wire::{RequestId, Serializer, SessionId, Text};
 use rustc_hash::FxHashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -144,8 +145,10 @@ pub struct Shard {
     internal: FxHashMap<Text, SessionId>,
     /// Where those sessions' replies land.
     internal_outbound: Rc<Outbound>,
-    /// The last request ID of an authenticator call.
+    /// The last request ID of an authenticator or authorizer call.
     auth_requests: u64,
+    /// Authorizer calls in flight, by request ID.
+    authz_asked: FxHashMap<RequestId, authorize::AuthzAsked>,
     pub outbox: Outbox,
 }
 
@@ -182,6 +185,7 @@ impl Shard {
                 crate::session::outbound::SlowConsumer::Disconnect,
             )),
             auth_requests: 0,
+            authz_asked: FxHashMap::default(),
             outbox: Outbox::new(id, nr_shards),
         }
     }

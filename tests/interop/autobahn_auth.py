@@ -30,10 +30,9 @@ wamp.error.not_authorized, and the session must go on (add2 again).
   cryptosign (AuthCryptoSign; CryptosignKey of SEED must have PUBKEY),
   cryptosign-by-key (no authid in HELLO: the router finds kim by the key),
   scram-argon2id (AuthScram, Autobahn's "scram" dialect; its on_welcome
-  checks the router's scram_server_signature). Autobahn-Python sends its
-  AUTHENTICATE with an empty Extra (no nonce), which the router refuses with
-  "AUTHENTICATE.Extra.nonce does not match the CHALLENGE": reported as a
-  router bug, this exact refusal is an XFAIL until it is fixed. SCRAM with
+  checks the router's scram_server_signature; Autobahn sends its
+  AUTHENTICATE with an empty Extra, no nonce, which the router accepts in
+  this dialect). SCRAM with
   kdf pbkdf2 is not tried: Autobahn-Python 26.10.2 hands the base64 salt text
   to its pbkdf2(), which refuses it ("Invalid argument types");
 - wrong-ticket: tina with a wrong ticket never joins; the session is refused
@@ -54,7 +53,7 @@ from autobahn.wamp.cryptosign import CryptosignKey
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.interfaces import IAuthenticator
 
-from harness import KnownFailure, bounded, run_steps, transport
+from harness import bounded, run_steps, transport
 
 # The whole script's budget, in seconds.
 TOTAL = 60.0
@@ -62,7 +61,6 @@ TOTAL = 60.0
 STEP_NUMBER = itertools.count()
 
 # The router's refusal of an Autobahn-Python SCRAM AUTHENTICATE (see above).
-NO_NONCE = "AUTHENTICATE.Extra.nonce does not match the CHALLENGE"
 
 
 class SaltedCra:
@@ -209,12 +207,7 @@ def steps(seed, pubkey):
 
     async def scram_argon2id(run):
         creds = {"scram": {"authid": "sam", "password": "pencil"}}
-        try:
-            _, d = await login_and_call(run, "sam", creds, "sam", "scram")
-        except ApplicationError as e:
-            if e.error == "wamp.error.authentication_failed" and list(e.args) == [NO_NONCE]:
-                raise KnownFailure(f"router bug: refused with {e.error} {NO_NONCE!r}") from None
-            raise
+        _, d = await login_and_call(run, "sam", creds, "sam", "scram")
         assert "scram_server_signature" in (d.authextra or {}), f"WELCOME authextra {d.authextra}"
 
     async def wrong_ticket(run):

@@ -33,13 +33,6 @@ async def until(predicate, what, limit=STEP):
         await asyncio.sleep(0.01)
 
 
-class KnownFailure(Exception):
-    """A step that fails for a known, documented reason (e.g. a router bug
-    reported but not fixed yet): printed as XFAIL, not counted as failed.
-    Raise it only for the exact symptom of that reason, so anything else
-    still fails and the step passes once the cause is fixed."""
-
-
 def describe(e):
     if isinstance(e, ApplicationError):
         return f"ERROR {e.error} {list(e.args)}"
@@ -48,17 +41,14 @@ def describe(e):
 
 async def run_steps(steps, make_run, kind, serializer):
     """Runs each (name, step) with a fresh run from `make_run()` (its
-    sessions closed after the step, pass or fail); prints PASS/FAIL (XFAIL
-    for a KnownFailure) per step and INTEROP OK when none failed. Returns the
-    exit status."""
+    sessions closed after the step, pass or fail); prints PASS/FAIL per step
+    and INTEROP OK when none failed. Returns the exit status."""
     failed = []
     for name, step in steps:
         run = make_run()
         try:
             await step(run)
             print(f"PASS {name}", flush=True)
-        except KnownFailure as e:
-            print(f"XFAIL {name}: {e}", flush=True)
         except Exception as e:
             failed.append(name)
             states = "; ".join(p.state() for p in getattr(run, "peers", []) if hasattr(p, "state"))
