@@ -169,21 +169,37 @@ fn decisions_are_asked_once_and_cached_per_role_or_authid() {
         assert_eq!(call(&mut ann, "com.app.shared.add"), Ok(2));
         assert_eq!(call(&mut ben, "com.app.shared.add"), Ok(2));
     }
-    assert_eq!(times(&asked, "call com.app.shared.add"), 1, "cached for the role");
+    assert_eq!(
+        times(&asked, "call com.app.shared.add"),
+        1,
+        "cached for the role"
+    );
     for _ in 0..3 {
         assert_eq!(call(&mut ann, "com.app.mine.ann"), Ok(2));
         assert_eq!(call(&mut ben, "com.app.mine.ann"), Err(DENIED.into()));
     }
-    assert_eq!(times(&asked, "call com.app.mine.ann"), 2, "cached per authid");
+    assert_eq!(
+        times(&asked, "call com.app.mine.ann"),
+        2,
+        "cached per authid"
+    );
     assert_eq!(call(&mut ann, "com.open.add"), Ok(2), "a rule decides");
     assert_eq!(times(&asked, "call com.open.add"), 0);
     for n in 1..=3 {
         assert_eq!(call(&mut ann, "com.app.nocache"), Ok(2));
-        assert_eq!(times(&asked, "call com.app.nocache"), n, "ttl_ms 0: not cached");
+        assert_eq!(
+            times(&asked, "call com.app.nocache"),
+            n,
+            "ttl_ms 0: not cached"
+        );
     }
     for n in 1..=2 {
         assert_eq!(call(&mut ann, "com.app.error"), Err(DENIED.into()));
-        assert_eq!(times(&asked, "call com.app.error"), n, "an ERROR is not cached");
+        assert_eq!(
+            times(&asked, "call com.app.error"),
+            n,
+            "an ERROR is not cached"
+        );
     }
     assert_eq!(call(&mut ann, "com.app.other"), Err(DENIED.into()));
     assert_eq!(call(&mut ann, "com.app.shared.add"), Ok(2), "still usable");
@@ -200,7 +216,10 @@ fn a_decision_expires_after_its_ttl() {
     assert_eq!(times(&asked, "call com.app.short"), 1);
     let deadline = Instant::now() + Duration::from_secs(10);
     while times(&asked, "call com.app.short") == 1 {
-        assert!(Instant::now() < deadline, "the 200 ms decision never expired");
+        assert!(
+            Instant::now() < deadline,
+            "the 200 ms decision never expired"
+        );
         assert_eq!(call(&mut ann, "com.app.short"), Ok(2));
     }
 }

@@ -216,14 +216,38 @@ impl RealmAuth {
         if let Some(ask) = self.ask("wampcra", login, Dict::new(), asked) {
             return ask;
         }
+        let (authrole, salt) = self.cra_decoy(authid);
         let nobody = Identity {
             authid: Text::from(authid),
-            authrole: Text::default(),
+            authrole,
             authmethod: Text::from_static("wampcra"),
             authprovider: Text::from_static("static"),
             authextra: None,
         };
-        cra_challenge(nobody, None, None, login.session)
+        cra_challenge(nobody, None, salt.as_ref(), login.session)
+    }
+
+    /// What the challenge of an unknown authid shows: the role and salt
+    /// parameters of a principal picked by a keyed hash of the authid (the
+    /// same on every try), with a made-up salt, so it looks like a known
+    /// authid's.
+    fn cra_decoy(&self, authid: &str) -> (Text, Option<CraSalt>) {
+        let pick = scram::mock_salt(&self.mock_key, authid);
+        let Some(decoy) =
+            self.cra_decoy_for(u64::from_le_bytes(pick[..8].try_into().unwrap_or_default()))
+        else {
+            return (Text::default(), None);
+        };
+        let salt = decoy
+            .cra
+            .as_ref()
+            .and_then(|c| c.salt.as_ref())
+            .map(|s| CraSalt {
+                salt: B64.encode(&pick[8..]),
+                iterations: s.iterations,
+                keylen: s.keylen,
+            });
+        (decoy.authrole.clone(), salt)
     }
 
     /// The CHALLENGE for `who`, whose secret is `secret`.

@@ -93,6 +93,8 @@ pub struct RealmAuth {
     principals: FxHashMap<Text, Principal>,
     /// Cryptosign public key -> authid.
     by_key: FxHashMap<[u8; 32], Text>,
+    /// The authids with a WAMP-CRA secret, sorted (decoys for unknown ones).
+    cra_authids: Vec<Text>,
     roles: FxHashMap<Text, Arc<Role>>,
     /// Method -> the procedure deciding logins no static principal covers.
     authenticators: FxHashMap<&'static str, Text>,
@@ -138,6 +140,12 @@ impl RealmAuth {
             .zip(offered)
             .filter_map(|(m, on)| on.then_some(*m))
             .collect();
+        let mut cra_authids: Vec<Text> = principals
+            .iter()
+            .filter(|p| p.cra.is_some())
+            .map(|p| p.authid.clone())
+            .collect();
+        cra_authids.sort();
         let mut by_key = FxHashMap::default();
         for p in &principals {
             for k in &p.cryptosign {
@@ -152,6 +160,7 @@ impl RealmAuth {
                 .map(|p| (p.authid.clone(), p))
                 .collect(),
             by_key,
+            cra_authids,
             roles: roles
                 .into_iter()
                 .map(|r| (r.name.clone(), Arc::new(r)))
@@ -200,6 +209,13 @@ impl RealmAuth {
         self.by_key
             .get(&key.to_bytes())
             .and_then(|id| self.principals.get(id))
+    }
+
+    /// The WAMP-CRA principal number `n` (modulo their count), if any.
+    pub(crate) fn cra_decoy_for(&self, n: u64) -> Option<&Principal> {
+        let len = self.cra_authids.len() as u64;
+        let authid = self.cra_authids.get(n.checked_rem(len)? as usize)?;
+        self.principals.get(authid)
     }
 
     /// The compiled role named `name`.

@@ -114,6 +114,8 @@ pub struct Authorizer {
 pub struct Role {
     pub name: Text,
     actions: [Rules; 4],
+    /// The rules as configured (for pattern requests, which are rare).
+    rules: Vec<Rule>,
     pub authorizer: Option<Authorizer>,
 }
 
@@ -131,6 +133,7 @@ impl Role {
         Role {
             name,
             actions,
+            rules: rules.to_vec(),
             authorizer: None,
         }
     }
@@ -176,6 +179,60 @@ impl Role {
             },
         }
     }
+}
+
+impl Role {
+    /// What the role says of a pattern SUBSCRIBE or REGISTER: allowed only
+    /// if every URI the pattern can match is. The URIs of a prefix pattern
+    /// (or of a wildcard pattern, up to its first empty component) all lie
+    /// under one prefix; they are allowed when an allowing prefix rule
+    /// covers that prefix and no rule inside it denies. With no covering
+    /// rule the authorizer is asked (or the request denied); a covering
+    /// rule that denies, or a denying rule inside, denies.
+    pub fn decide_pattern(&self, action: Action, pattern: &str, policy: MatchPolicy) -> Decision {
+        let space = match policy {
+            MatchPolicy::Exact => return self.decide(action, pattern),
+            MatchPolicy::Prefix => pattern,
+            MatchPolicy::Wildcard => match literal_prefix(pattern) {
+                Some(space) => space,
+                None => return self.decide(action, pattern),
+            },
+        };
+        if let Rules::Uniform(g) = &self.actions[action.index()] {
+            return Decision::Grant(*g);
+        }
+        let covering = self
+            .rules
+            .iter()
+            .filter(|r| r.policy == MatchPolicy::Prefix && space.starts_with(r.uri.as_str()))
+            .max_by_key(|r| r.uri.len());
+        let inner_denies = self.rules.iter().any(|r| {
+            r.policy != MatchPolicy::Wildcard
+                && r.uri.len() > space.len()
+                && r.uri.starts_with(space)
+                && !r.grant(action).allow
+        });
+        match covering.map(|r| r.grant(action)) {
+            Some(g) if g.allow && !inner_denies => Decision::Grant(g),
+            Some(_) => Decision::Grant(Grant::DENY),
+            None if self.authorizer.is_some() => Decision::Ask,
+            None => Decision::Grant(Grant::DENY),
+        }
+    }
+}
+
+/// The part of a wildcard pattern before its first empty component (with
+/// its dot): every URI it matches starts with it. `None` when no component
+/// is empty (the pattern matches only itself).
+fn literal_prefix(pattern: &str) -> Option<&str> {
+    let mut at = 0;
+    for component in pattern.split('.') {
+        if component.is_empty() {
+            return Some(&pattern[..at]);
+        }
+        at += component.len() + 1;
+    }
+    None
 }
 
 fn compile(rules: &[Rule], action: Action) -> Rules {
@@ -248,6 +305,55 @@ mod tests {
         assert!(matches!(role.decide(Call, "a.b"), Decision::Grant(g) if g.allow));
         assert_eq!(role.decide(Call, "b.c"), Decision::Ask);
         assert!(!role.check(Call, "b.c").allow);
+    }
+
+    #[test]
+    fn a_pattern_is_allowed_only_if_every_uri_it_matches_is() {
+        let role = Role::new(
+            Text::from("guest"),
+            &[
+                rule("com.app.", MatchPolicy::Prefix, &[Subscribe]),
+                rule("com.app.admin.", MatchPolicy::Prefix, &[]),
+                rule("com.app.news.secret", MatchPolicy::Exact, &[]),
+            ],
+        );
+        let pattern = |p, policy| role.decide_pattern(Subscribe, p, policy);
+        let allowed = |d: Decision| matches!(d, Decision::Grant(g) if g.allow);
+        assert!(allowed(pattern("com.app.sports.", MatchPolicy::Prefix)));
+        assert!(
+            !allowed(pattern("com.app.a", MatchPolicy::Prefix)),
+            "covers admin."
+        );
+        assert!(!allowed(pattern("com.app.", MatchPolicy::Prefix)));
+        assert!(
+            !allowed(pattern("com.app.news.", MatchPolicy::Prefix)),
+            "holds secret"
+        );
+        assert!(!allowed(pattern("com.app.admin.x.", MatchPolicy::Prefix)));
+        assert!(
+            !allowed(pattern("org.", MatchPolicy::Prefix)),
+            "no rule covers it"
+        );
+        assert!(allowed(pattern(
+            "com.app.sports..score",
+            MatchPolicy::Wildcard
+        )));
+        assert!(!allowed(pattern("com.app..feed", MatchPolicy::Wildcard)));
+        assert!(!allowed(pattern("..feed", MatchPolicy::Wildcard)));
+        assert!(
+            allowed(pattern("com.app.x", MatchPolicy::Wildcard)),
+            "no empty part"
+        );
+        assert!(allowed(pattern("com.app.x", MatchPolicy::Exact)));
+        let open = Role::allow_all(Text::from("anonymous"));
+        assert!(allowed(open.decide_pattern(
+            Subscribe,
+            "",
+            MatchPolicy::Prefix
+        )));
+        assert_eq!(literal_prefix("a.b..c"), Some("a.b."));
+        assert_eq!(literal_prefix(".x"), Some(""));
+        assert_eq!(literal_prefix("a.b"), None);
     }
 
     #[test]

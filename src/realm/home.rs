@@ -341,7 +341,7 @@ mod events {
             .with("id", id)
             .with("created", Value::str(created))
             .with("uri", uri.clone())
-            .with("match", crate::realm::broker::policy_name(policy))
+            .with("match", policy.name())
     }
 
     /// Has this shard's broker of `realm` publish meta event `topic`.

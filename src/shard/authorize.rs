@@ -11,10 +11,12 @@
 //! A session that parks more than `MAX_PARKED` messages is aborted; one that
 //! says GOODBYE while messages are parked drops them with the session.
 
+use super::dispatch::{asks, Asking};
 use super::Shard;
 use crate::auth::authz_cache::Scope;
 use crate::auth::{Action, Answer, Grant};
 use crate::realm::meta::session_details;
+use crate::routing::MatchPolicy;
 use crate::session::handshake::abort;
 use crate::session::Violation;
 use crate::wire::options::CallOptions;
@@ -37,14 +39,11 @@ pub struct AuthzAsked {
     default_ttl: std::time::Duration,
 }
 
-/// The action and URI of a request message.
-fn request_of(msg: &Message) -> Option<(Action, &Text)> {
-    match msg {
-        Message::Publish { topic, .. } => Some((Action::Publish, topic)),
-        Message::Subscribe { topic, .. } => Some((Action::Subscribe, topic)),
-        Message::Call { procedure, .. } => Some((Action::Call, procedure)),
-        Message::Register { procedure, .. } => Some((Action::Register, procedure)),
-        _ => None,
+/// The cache key of a request: the URI, or `match:pattern` for a pattern.
+fn cache_key(a: &Asking<'_>) -> Text {
+    match a.policy {
+        MatchPolicy::Exact => a.uri.clone(),
+        p => Text::from(format!("{}:{}", p.name(), a.uri)),
     }
 }
 
@@ -69,7 +68,9 @@ impl Shard {
             parked.push_back(msg);
             return Ok(());
         }
-        let Some((action, uri)) = request_of(&msg).map(|(a, u)| (a, u.clone())) else {
+        let Some((action, uri, key, policy)) =
+            asks(&msg).map(|a| (a.action, a.uri.clone(), cache_key(&a), a.policy))
+        else {
             return Ok(());
         };
         let realm = session.realm.clone();
@@ -87,18 +88,21 @@ impl Shard {
         };
         let details = session_details(session);
         session.parked = Some(Box::new(VecDeque::from([msg])));
-        let args = vec![
+        let mut args = vec![
             Value::Dict(details),
-            Value::Str(uri.clone()),
+            Value::Str(uri),
             Value::str(action.name()),
         ];
+        if policy != MatchPolicy::Exact {
+            args.push(Value::Dict(Dict::new().with("match", policy.name())));
+        }
         let request = self.call_internal(&realm, authorizer.procedure, args);
         self.authz_asked.insert(
             request,
             AuthzAsked {
                 session: sid,
                 action,
-                uri,
+                uri: key,
                 authrole: role.name.clone(),
                 authid: identity.authid.clone(),
                 default_ttl: authorizer.ttl,

@@ -5,13 +5,14 @@
 use super::Shard;
 use crate::auth::{Action, Decision, Grant, Role};
 use crate::realm::Cx;
+use crate::routing::MatchPolicy;
 use crate::session::{Flow, Violation};
 use crate::wire::message::code;
 use crate::wire::options::{
     CallOptions, CancelOptions, OptionError, PublishOptions, RegisterOptions, SubscribeOptions,
     YieldOptions,
 };
-use crate::wire::{ErrorUri, Message, Payload, RequestId, SessionId, Text, Value};
+use crate::wire::{Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text, Value};
 
 fn bad_option(e: OptionError) -> Violation {
     Violation::new(e.to_string())
@@ -31,22 +32,48 @@ fn new_request(msg: &Message) -> Option<u64> {
     Some(request.0)
 }
 
-/// The action and URI a request asks for, if it is one the role decides.
-fn asks(msg: &Message) -> Option<(Action, &str)> {
-    match msg {
-        Message::Publish { topic, .. } => Some((Action::Publish, topic.as_str())),
-        Message::Subscribe { topic, .. } => Some((Action::Subscribe, topic.as_str())),
-        Message::Call { procedure, .. } => Some((Action::Call, procedure.as_str())),
-        Message::Register { procedure, .. } => Some((Action::Register, procedure.as_str())),
-        _ => None,
-    }
+/// What a request asks to do: the action, the URI or pattern, and how the
+/// pattern matches (SUBSCRIBE and REGISTER may ask for many URIs at once).
+pub(super) struct Asking<'a> {
+    pub action: Action,
+    pub uri: &'a Text,
+    pub policy: MatchPolicy,
+}
+
+/// The match policy a SUBSCRIBE or REGISTER asks for (an unknown one is
+/// refused by the options' parser after this).
+fn match_of(options: &Dict) -> MatchPolicy {
+    options
+        .get("match")
+        .and_then(Value::as_str)
+        .and_then(MatchPolicy::from_name)
+        .unwrap_or(MatchPolicy::Exact)
+}
+
+/// What `msg` asks, if it is one of the requests a role decides.
+pub(super) fn asks(msg: &Message) -> Option<Asking<'_>> {
+    let (action, uri, policy) = match msg {
+        Message::Publish { topic, .. } => (Action::Publish, topic, MatchPolicy::Exact),
+        Message::Call { procedure, .. } => (Action::Call, procedure, MatchPolicy::Exact),
+        Message::Subscribe { topic, options, .. } => (Action::Subscribe, topic, match_of(options)),
+        Message::Register {
+            procedure, options, ..
+        } => (Action::Register, procedure, match_of(options)),
+        _ => return None,
+    };
+    Some(Asking {
+        action,
+        uri,
+        policy,
+    })
 }
 
 /// What `role` says of `msg` (everything but the four requests is allowed).
 #[inline]
 fn authorize(role: &Role, msg: &Message) -> Decision {
     match asks(msg) {
-        Some((action, uri)) => role.decide(action, uri),
+        Some(a) if a.policy == MatchPolicy::Exact => role.decide(a.action, a.uri),
+        Some(a) => role.decide_pattern(a.action, a.uri, a.policy),
         None => Decision::Grant(Grant {
             allow: true,
             disclose: false,
@@ -59,7 +86,7 @@ fn authorize(role: &Role, msg: &Message) -> Decision {
 #[cold]
 pub(super) fn deny(cx: &mut Cx<'_>, sid: SessionId, msg: &Message) {
     cx.stats.requests_denied += 1;
-    let Some((action, uri)) = asks(msg) else {
+    let Some(Asking { action, uri, .. }) = asks(msg) else {
         return;
     };
     let (request_type, request) = match msg {

@@ -56,6 +56,15 @@ impl MatchPolicy {
             _ => None,
         }
     }
+
+    /// The policy's wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchPolicy::Exact => "exact",
+            MatchPolicy::Prefix => "prefix",
+            MatchPolicy::Wildcard => "wildcard",
+        }
+    }
 }
 
 /// `REGISTER.Options.invoke`: how a shared registration picks its callee.

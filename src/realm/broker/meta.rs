@@ -56,14 +56,5 @@ fn subscription_details(id: u64, policy: MatchPolicy, t: &Topic) -> Dict {
         .with("id", id)
         .with("created", crate::wire::Value::str(rfc3339(t.created)))
         .with("uri", t.pattern.clone())
-        .with("match", policy_name(policy))
-}
-
-/// The wire name of a match policy.
-pub fn policy_name(policy: MatchPolicy) -> &'static str {
-    match policy {
-        MatchPolicy::Exact => "exact",
-        MatchPolicy::Prefix => "prefix",
-        MatchPolicy::Wildcard => "wildcard",
-    }
+        .with("match", policy.name())
 }

@@ -16,7 +16,6 @@ mod events;
 mod filter;
 mod kept;
 mod meta;
-pub use meta::policy_name;
 mod policy;
 mod publish;
 mod revoke;

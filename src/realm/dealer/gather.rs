@@ -214,7 +214,7 @@ impl Dealer {
                         Value::str(crate::realm::broker::rfc3339(reg.created)),
                     )
                     .with("uri", uri.clone())
-                    .with("match", crate::realm::broker::policy_name(policy))
+                    .with("match", policy.name())
                     .with("invoke", reg.invoke.name());
                 Value::Dict(details)
             }
