@@ -194,7 +194,12 @@ impl SessionState<'_> {
                 Wake::Expired if self.asking.is_some() => {
                     return self.refuse_late_authenticator();
                 }
-                Wake::Expired => return self.violation("no HELLO within the handshake timeout"),
+                Wake::Expired if self.handshake.is_fresh() => {
+                    return self.violation("no HELLO within the handshake timeout")
+                }
+                Wake::Expired => {
+                    return self.violation("the login did not finish within the handshake timeout")
+                }
                 Wake::Answered(answer) => {
                     if !self.on_answer(answer) {
                         return;

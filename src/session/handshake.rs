@@ -182,6 +182,11 @@ impl Handshake {
         self.finish(step)
     }
 
+    /// True until a HELLO arrives.
+    pub fn is_fresh(&self) -> bool {
+        self.state == State::AwaitHello
+    }
+
     /// True while an authenticator's answer is awaited.
     pub fn is_asking(&self) -> bool {
         matches!(self.state, State::AwaitAnswer { .. })
