@@ -16,7 +16,40 @@ pub enum Ticket {
     /// The ticket itself (compared in constant time).
     Plain(String),
     /// A salted PBKDF2 hash of it.
-    Hashed(TicketHash),
+    Hashed(HashedTicket),
+}
+
+/// A ticket stored as a PBKDF2 hash. Deriving it costs milliseconds of a
+/// shard's time, so once a ticket is found right, a keyed HMAC of it is
+/// kept: from then on every login (right or wrong, since only one ticket
+/// is right) costs one HMAC.
+pub struct HashedTicket {
+    hash: TicketHash,
+    key: [u8; 32],
+    proven: std::sync::OnceLock<String>,
+}
+
+impl HashedTicket {
+    pub fn new(hash: TicketHash) -> HashedTicket {
+        HashedTicket {
+            hash,
+            key: super::crypto::random_bytes(),
+            proven: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Is `ticket` the one hashed?
+    pub fn verify(&self, ticket: &str) -> bool {
+        let mac = super::crypto::cra::sign(&self.key, ticket);
+        if let Some(proven) = self.proven.get() {
+            return super::crypto::constant_time_eq(proven.as_bytes(), mac.as_bytes());
+        }
+        let right = self.hash.verify(ticket);
+        if right {
+            let _ = self.proven.set(mac);
+        }
+        right
+    }
 }
 
 /// A WAMP-CRA secret: the HMAC key, and the salt parameters a salted key
@@ -221,5 +254,22 @@ impl RealmAuth {
     /// The compiled role named `name`.
     pub fn role(&self, name: &str) -> Option<&Arc<Role>> {
         self.roles.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hashed_ticket_is_checked_by_its_hash_until_proven_then_by_hmac() {
+        let t = HashedTicket::new(TicketHash::new("right", 10));
+        assert!(!t.verify("wrong"));
+        assert!(t.proven.get().is_none(), "a wrong ticket proves nothing");
+        assert!(t.verify("right"));
+        assert!(t.proven.get().is_some());
+        assert!(t.verify("right"));
+        assert!(!t.verify("wrong"));
+        assert!(!t.verify(""));
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::crypto::cryptosign::PublicKey;
 use crate::auth::crypto::{cra, scram, ticket::TicketHash};
-use crate::auth::principal::{CraSalt, ScramSecret};
+use crate::auth::principal::{CraSalt, HashedTicket, ScramSecret};
 use crate::auth::{Action, Authorizer, CraSecret, Principal, RealmAuth, Role, Rule, Ticket};
 use crate::config::{PrincipalConfig, RealmConfig, RoleConfig, Secret};
 use crate::routing::MatchPolicy;
@@ -70,7 +70,9 @@ fn principal(realm: &str, c: &PrincipalConfig) -> Principal {
     let mut p = Principal::new(id, c.authrole.as_str());
     p.authextra = c.authextra.as_ref().map(dict);
     p.ticket = c.ticket.as_ref().and_then(|t| match t.params().hash {
-        Some(h) => TicketHash::parse(&h).ok().map(Ticket::Hashed),
+        Some(h) => TicketHash::parse(&h)
+            .ok()
+            .map(|h| Ticket::Hashed(HashedTicket::new(h))),
         None => secret(realm, id, "ticket", t).map(Ticket::Plain),
     });
     p.cra = c.wampcra.as_ref().and_then(|s| {
