@@ -28,15 +28,13 @@ pub fn check_auth(i: usize, realm: &RealmConfig, out: &mut Vec<Problem>) {
         ));
     }
     check_authenticators(&base, realm, out);
-    if realm.authorizer_cache_max > 10_000_000 {
-        out.push(Problem::invalid(
-            format!("{base}.authorizer_cache_max"),
-            format!(
-                "must be in 0..=10000000, got {}",
-                realm.authorizer_cache_max
-            ),
-        ));
-    }
+    let cache_max = realm.authorizer_cache_max as u64;
+    at_most(
+        &format!("{base}.authorizer_cache_max"),
+        cache_max,
+        10_000_000,
+        out,
+    );
     let mut authids = HashSet::new();
     let mut keys = HashSet::new();
     for (j, p) in realm.principals.iter().enumerate() {
@@ -113,15 +111,8 @@ fn check_roles<'a>(
                 format!("{:?} is not a valid procedure URI", role.authorizer),
             ));
         }
-        if role.authorizer_cache_ttl_ms > 86_400_000 {
-            out.push(Problem::invalid(
-                format!("{key}.authorizer_cache_ttl_ms"),
-                format!(
-                    "must be in 0..=86400000, got {}",
-                    role.authorizer_cache_ttl_ms
-                ),
-            ));
-        }
+        let ttl_key = format!("{key}.authorizer_cache_ttl_ms");
+        at_most(&ttl_key, role.authorizer_cache_ttl_ms, 86_400_000, out);
         for (k, p) in role.permissions.iter().enumerate() {
             let key = format!("{key}.permissions[{k}]");
             let Some(policy) = MatchPolicy::from_name(&p.match_policy) else {
@@ -237,6 +228,15 @@ fn range(key: &str, v: Option<u32>, bounds: std::ops::RangeInclusive<u32>, out: 
         out.push(Problem::invalid(
             key,
             format!("must be in {lo}..={hi}, got {v}"),
+        ));
+    }
+}
+
+fn at_most(key: &str, v: u64, max: u64, out: &mut Vec<Problem>) {
+    if v > max {
+        out.push(Problem::invalid(
+            key,
+            format!("must be in 0..={max}, got {v}"),
         ));
     }
 }

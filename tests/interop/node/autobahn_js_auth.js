@@ -30,7 +30,7 @@
 if (typeof globalThis.WebSocket === 'undefined') globalThis.WebSocket = require('ws');
 
 const autobahn = require('autobahn');
-const { bounded, assertEqual, errorUri, runSteps } = require('./lib.js');
+const { bounded, assertEqual, checkWelcome, errorUri, runSteps } = require('./lib.js');
 
 const [url, serializer, seed, pubkey] = process.argv.slice(2);
 const REALM = 'auth.interop';
@@ -101,15 +101,7 @@ async function service(ctx) {
 async function loginAndCall(ctx, name, options, authid, authmethod) {
   const uris = await service(ctx);
   const { session, details } = await open(ctx, name, options);
-  console.log(
-    `wire: WELCOME authid=${details.authid} authrole=${details.authrole} ` +
-      `authmethod=${details.authmethod} authprovider=${details.authprovider}`,
-  );
-  assertEqual(
-    [details.authid, details.authrole, details.authmethod],
-    [authid, 'user', authmethod],
-    'WELCOME [authid, authrole, authmethod]',
-  );
+  checkWelcome(details, authid, 'user', authmethod);
   assertEqual(await bounded(session.call(uris.add2, [2, 3]), `RESULT of ${uris.add2}`), 5, 'add2(2, 3)');
   let denied = null;
   try {

@@ -46,6 +46,19 @@ function assertEqual(actual, expected, what) {
 
 // The WAMP error URI a client library rejected with: autobahn-js puts it in
 // `error`, wampy in `errorUri`.
+// Logs a WELCOME's identity and checks it names the expected principal.
+function checkWelcome(details, authid, authrole, authmethod) {
+  console.log(
+    `wire: WELCOME authid=${details.authid} authrole=${details.authrole} ` +
+      `authmethod=${details.authmethod} authprovider=${details.authprovider}`,
+  );
+  assertEqual(
+    [details.authid, details.authrole, details.authmethod],
+    [authid, authrole, authmethod],
+    'WELCOME [authid, authrole, authmethod]',
+  );
+}
+
 function errorUri(e) {
   return e && (e.errorUri || (typeof e.error === 'string' ? e.error : undefined));
 }
@@ -252,6 +265,7 @@ async function rawCalleeWithProcedures(url, ctx) {
 }
 
 module.exports = {
+  checkWelcome,
   STEP_MS, bounded, until, show, assertEqual, errorUri, describe, runSteps, RawCallee,
   rawCalleeWithProcedures,
 };

@@ -32,7 +32,7 @@ const { MsgpackSerializer } = require('wampy/MsgpackSerializer.js');
 const { CborSerializer } = require('wampy/CborSerializer.js');
 const { JsonSerializer } = require('wampy/JsonSerializer.js');
 const wampyCryptosign = require('wampy/cryptosign.js');
-const { bounded, assertEqual, errorUri, runSteps } = require('./lib.js');
+const { bounded, assertEqual, checkWelcome, errorUri, runSteps } = require('./lib.js');
 
 const [url, serializer, seed, pubkey] = process.argv.slice(2);
 const REALM = 'auth.interop';
@@ -83,15 +83,7 @@ async function service(ctx) {
 async function loginAndCall(ctx, name, options, authid, authmethod) {
   const uris = await service(ctx);
   const { client, details } = await open(ctx, name, options);
-  console.log(
-    `wire: WELCOME authid=${details.authid} authrole=${details.authrole} ` +
-      `authmethod=${details.authmethod} authprovider=${details.authprovider}`,
-  );
-  assertEqual(
-    [details.authid, details.authrole, details.authmethod],
-    [authid, 'user', authmethod],
-    'WELCOME [authid, authrole, authmethod]',
-  );
+  checkWelcome(details, authid, 'user', authmethod);
   const sum = await bounded(client.call(uris.add2, [2, 3]), `RESULT of ${uris.add2}`);
   assertEqual(sum.argsList, [5], 'add2(2, 3)');
   let denied = null;
