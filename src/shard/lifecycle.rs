@@ -95,7 +95,7 @@ impl Shard {
             features,
             serializer,
         } = peer;
-        if self.sessions.len() >= max_sessions {
+        if self.session_count() >= max_sessions {
             return Err(Refused::new(
                 ErrorUri::MaxSessionsReached,
                 "the router is at its session limit",

@@ -190,9 +190,10 @@ impl Shard {
         }
     }
 
-    /// Number of established sessions on this shard.
+    /// Number of established client sessions on this shard (the router's
+    /// own hidden callers not counted).
     pub fn session_count(&self) -> usize {
-        self.sessions.len()
+        self.sessions.len() - self.internal.len()
     }
 
     /// Counts the routing state this shard holds.
@@ -201,7 +202,7 @@ impl Shard {
         let realms = self.realms.values();
         let sum = |f: fn(&Realm) -> usize| realms.clone().map(f).sum::<usize>();
         Footprint {
-            sessions: self.sessions.len(),
+            sessions: self.session_count(),
             topics: sum(|r| r.broker.topic_count()),
             interest: sum(|r| r.broker.interest_count()),
             procedures: sum(|r| r.dealer.registration_count()),
