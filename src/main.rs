@@ -66,28 +66,52 @@ fn init_logging(level: &str, format: LogFormat) {
     }
 }
 
+/// SIGHUP: the TLS listeners read their certificates and keys again.
+fn reload_tls(tls: &runtime::TlsReloader) {
+    let failures = tls.reload();
+    if failures.is_empty() {
+        tracing::info!("TLS certificates reloaded");
+    }
+    for why in failures {
+        tracing::error!(%why, "TLS reload failed; the listener keeps its old certificate");
+    }
+}
+
 /// Runs the router until SIGINT or SIGTERM (then shuts it down gracefully)
 /// or until a shard fails (then the others stop, and this is an error).
 fn run(opts: RouterOptions) -> anyhow::Result<()> {
     let shards = opts.shards;
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-    ])?;
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let unix = opts.unix.as_ref().map(|u| u.path.clone());
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     let running = runtime::start(opts)?;
-    if let Some(a) = running.websocket_addr() {
-        println!("switchyard listening websocket ws://{a}");
+    let addresses = [
+        ("websocket ws://", running.websocket_addr(), "/ws"),
+        ("rawsocket rs://", running.rawsocket_addr(), ""),
+        ("websocket wss://", running.websocket_tls_addr(), "/ws"),
+        ("rawsocket rss://", running.rawsocket_tls_addr(), ""),
+    ];
+    for (what, addr, _) in addresses {
+        if let Some(a) = addr {
+            println!("switchyard listening {what}{a}");
+        }
     }
-    if let Some(a) = running.rawsocket_addr() {
-        println!("switchyard listening rawsocket rs://{a}");
+    if let Some(path) = unix {
+        println!("switchyard listening rawsocket unix://{}", path.display());
     }
     println!("switchyard ready with {shards} shard(s)");
     let stop = running.stopper();
+    let tls = running.tls_reloader();
     let handle = signals.handle();
     std::thread::spawn(move || {
-        if let Some(sig) = signals.forever().next() {
+        for sig in signals.forever() {
+            if sig == SIGHUP {
+                reload_tls(&tls);
+                continue;
+            }
             tracing::info!(signal = sig, "shutting down");
             stop.store(true, std::sync::atomic::Ordering::Release);
+            break;
         }
     });
     let ended = running.join();

@@ -186,10 +186,12 @@ fn a_dropped_read_loses_no_bytes() {
             .unwrap();
         client.write_all(&[0x7F, 0xF1, 0, 0]).await.unwrap();
         let accepted = listener.accept().await.unwrap();
-        let (_, mut reader, _writer) =
-            switchyard::transport::accept(accepted, &framing_support::options(1 << 20))
-                .await
-                .unwrap();
+        let (_, mut reader, _writer) = switchyard::transport::accept(
+            switchyard::transport::Conn::Tcp(accepted),
+            &framing_support::options(1 << 20),
+        )
+        .await
+        .unwrap();
         let mut reply = [0u8; 4];
         client.read_exact(&mut reply).await.unwrap();
         // Half a frame arrives; the read waiting for the rest is abandoned.

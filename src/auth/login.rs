@@ -25,6 +25,8 @@ pub struct Login<'a> {
     pub session: u64,
     /// `{type, peer}` of the connection (told to dynamic authenticators).
     pub transport: Option<&'a Dict>,
+    /// The SHA-256 of the client certificate TLS verified, if any.
+    pub client_cert: Option<[u8; 32]>,
 }
 
 /// The answer to a HELLO or an AUTHENTICATE.
@@ -110,6 +112,7 @@ impl RealmAuth {
     pub fn hello(&self, method: &str, login: &Login<'_>) -> Outcome {
         let started = match method {
             "anonymous" => Ok(Outcome::Welcome(Identity::anonymous())),
+            "tls" => Ok(self.tls_login(login)),
             "ticket" => required_authid(login, method).map(|a| self.ticket_challenge(a, login)),
             "wampcra" => required_authid(login, method).map(|a| self.cra_start(a, login)),
             "cryptosign" => self.cryptosign_challenge(login),
@@ -161,6 +164,21 @@ impl RealmAuth {
             (mine, more) => mine.or(more),
         };
         Outcome::Welcome(identity(p, method, authextra))
+    }
+
+    /// A login by the client certificate TLS verified (and, if the HELLO
+    /// names an authid, that principal's).
+    fn tls_login(&self, login: &Login<'_>) -> Outcome {
+        let Some(cert) = login.client_cert else {
+            return failed("authmethod tls needs a verified client certificate");
+        };
+        match self.principal_by_cert(&cert) {
+            Some(p) if login.authid.is_none_or(|a| a == p.authid.as_str()) => {
+                self.welcome(p, "tls", None)
+            }
+            Some(_) => failed("the client certificate belongs to another authid"),
+            None => failed("no principal has this client certificate"),
+        }
     }
 
     fn ticket_challenge(&self, authid: &str, login: &Login<'_>) -> Outcome {

@@ -75,6 +75,8 @@ pub struct Principal {
     pub cra: Option<CraSecret>,
     pub cryptosign: Vec<PublicKey>,
     pub scram: Option<ScramSecret>,
+    /// SHA-256 fingerprints of the client certificates that log in as it.
+    pub tls: Vec<[u8; 32]>,
 }
 
 /// A WAMP-SCRAM credential in each dialect (they differ for argon2id:
@@ -104,13 +106,15 @@ impl Principal {
             cra: None,
             cryptosign: Vec::new(),
             scram: None,
+            tls: Vec::new(),
         }
     }
 }
 
 /// Authentication methods in the order a realm lists them.
-pub const METHODS: [&str; 6] = [
+pub const METHODS: [&str; 7] = [
     "anonymous",
+    "tls",
     "ticket",
     "wampcra",
     "cryptosign",
@@ -126,6 +130,8 @@ pub struct RealmAuth {
     principals: FxHashMap<Text, Principal>,
     /// Cryptosign public key -> authid.
     by_key: FxHashMap<[u8; 32], Text>,
+    /// Client certificate fingerprint -> authid.
+    by_cert: FxHashMap<[u8; 32], Text>,
     /// The authids with a WAMP-CRA secret, sorted (decoys for unknown ones).
     cra_authids: Vec<Text>,
     roles: FxHashMap<Text, Arc<Role>>,
@@ -162,6 +168,7 @@ impl RealmAuth {
         let has = |f: &dyn Fn(&Principal) -> bool| principals.iter().any(f);
         let offered = [
             anonymous,
+            has(&|p| !p.tls.is_empty()),
             has(&|p| p.ticket.is_some()),
             has(&|p| p.cra.is_some()),
             has(&|p| !p.cryptosign.is_empty()),
@@ -180,9 +187,13 @@ impl RealmAuth {
             .collect();
         cra_authids.sort();
         let mut by_key = FxHashMap::default();
+        let mut by_cert = FxHashMap::default();
         for p in &principals {
             for k in &p.cryptosign {
                 by_key.insert(k.to_bytes(), p.authid.clone());
+            }
+            for c in &p.tls {
+                by_cert.insert(*c, p.authid.clone());
             }
         }
         RealmAuth {
@@ -193,6 +204,7 @@ impl RealmAuth {
                 .map(|p| (p.authid.clone(), p))
                 .collect(),
             by_key,
+            by_cert,
             cra_authids,
             roles: roles
                 .into_iter()
@@ -241,6 +253,13 @@ impl RealmAuth {
     pub fn principal_by_key(&self, key: &PublicKey) -> Option<&Principal> {
         self.by_key
             .get(&key.to_bytes())
+            .and_then(|id| self.principals.get(id))
+    }
+
+    /// The principal a client certificate (by SHA-256) logs in as.
+    pub fn principal_by_cert(&self, fingerprint: &[u8; 32]) -> Option<&Principal> {
+        self.by_cert
+            .get(fingerprint)
             .and_then(|id| self.principals.get(id))
     }
 

@@ -139,6 +139,10 @@ pub struct PrincipalConfig {
     /// The WAMP-SCRAM password and KDF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scram: Option<Secret>,
+    /// SHA-256 fingerprints (hex, colons allowed) of client certificates
+    /// that log in as this principal with authmethod "tls".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_certificates: Vec<String>,
     /// Sent in `WELCOME.Details.authextra`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authextra: Option<toml::Table>,
@@ -276,6 +280,7 @@ mod tests {
             })),
             cryptosign: Vec::new(),
             scram: None,
+            tls_certificates: Vec::new(),
             authextra: None,
         })
         .unwrap();

@@ -139,11 +139,20 @@ fn check_principal<'a>(
     keys: &mut HashSet<&'a str>,
     out: &mut Vec<Problem>,
 ) {
-    if p.ticket.is_none() && p.wampcra.is_none() && p.cryptosign.is_empty() && p.scram.is_none() {
+    let none = p.ticket.is_none() && p.wampcra.is_none() && p.scram.is_none();
+    if none && p.cryptosign.is_empty() && p.tls_certificates.is_empty() {
         out.push(Problem::invalid(
             key,
-            "a principal needs at least one of ticket, wampcra, cryptosign, scram",
+            "a principal needs at least one of ticket, wampcra, cryptosign, scram, tls_certificates",
         ));
+    }
+    for (k, fp) in p.tls_certificates.iter().enumerate() {
+        if fingerprint(fp).is_none() {
+            out.push(Problem::invalid(
+                format!("{key}.tls_certificates[{k}]"),
+                "not a SHA-256 fingerprint (64 hex digits, colons allowed)",
+            ));
+        }
     }
     if let Some(t) = &p.ticket {
         check_ticket(&format!("{key}.ticket"), t, out);
@@ -239,4 +248,10 @@ fn at_most(key: &str, v: u64, max: u64, out: &mut Vec<Problem>) {
             format!("must be in 0..={max}, got {v}"),
         ));
     }
+}
+
+/// A certificate's SHA-256 fingerprint from hex (colons allowed).
+pub fn fingerprint(text: &str) -> Option<[u8; 32]> {
+    let hex: String = text.chars().filter(|c| *c != ':').collect();
+    crate::auth::crypto::hex_decode(&hex)?.try_into().ok()
 }

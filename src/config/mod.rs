@@ -20,9 +20,11 @@
 
 mod auth;
 mod auth_check;
+pub use auth_check::fingerprint;
 pub mod cli;
 mod error;
 mod load;
+mod secure_listeners;
 mod tree;
 mod validate;
 
@@ -31,6 +33,7 @@ pub use auth::{
     RoleConfig, Secret, SecretFrom, REDACTED,
 };
 pub use error::{ConfigError, Problem, ProblemKind};
+pub use secure_listeners::{TlsConfig, UnixConfig};
 pub use tree::{
     Config, HistoryConfig, LogFormat, MeshConfig, Placement, RawSocketConfig, RealmConfig,
     RealmsConfig, SessionConfig, SlowConsumer, WebSocketConfig, MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE,

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{AuthenticatorConfig, PrincipalConfig, RoleConfig};
+use super::secure_listeners::{TlsConfig, UnixConfig};
 
 /// 16 MiB: the default and largest message size for both transports.
 pub const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
@@ -38,6 +39,8 @@ pub struct Config {
     pub websocket: WebSocketConfig,
     /// The RawSocket listener.
     pub rawsocket: RawSocketConfig,
+    /// RawSocket on a Unix domain socket.
+    pub unix: UnixConfig,
     /// Per-session limits and policies.
     pub session: SessionConfig,
     /// The shard-to-shard channels.
@@ -56,6 +59,7 @@ impl Default for Config {
             shutdown_grace_ms: 5000,
             websocket: WebSocketConfig::default(),
             rawsocket: RawSocketConfig::default(),
+            unix: UnixConfig::default(),
             session: SessionConfig::default(),
             mesh: MeshConfig::default(),
             realms: RealmsConfig::default(),
@@ -124,6 +128,8 @@ pub struct WebSocketConfig {
     pub max_message_size: usize,
     /// Also accept RawSocket on this port (sniffing the 0x7F magic byte).
     pub rawsocket_on_same_port: bool,
+    /// WebSocket over TLS on a port of its own (`[websocket.tls]`).
+    pub tls: TlsConfig,
 }
 
 impl Default for WebSocketConfig {
@@ -134,6 +140,7 @@ impl Default for WebSocketConfig {
             path: "/ws".to_owned(),
             max_message_size: MAX_MESSAGE_SIZE,
             rawsocket_on_same_port: false,
+            tls: TlsConfig::disabled(8443),
         }
     }
 }
@@ -151,6 +158,8 @@ pub struct RawSocketConfig {
     /// Whether idle RawSocket peers are sent PING frames (session.ping_*).
     /// Off by default: some clients (Twisted Autobahn) fail on PING.
     pub ping: bool,
+    /// RawSocket over TLS on a port of its own (`[rawsocket.tls]`).
+    pub tls: TlsConfig,
 }
 
 impl Default for RawSocketConfig {
@@ -160,6 +169,7 @@ impl Default for RawSocketConfig {
             address: loopback(8081),
             max_message_size: MAX_MESSAGE_SIZE,
             ping: false,
+            tls: TlsConfig::disabled(8444),
         }
     }
 }

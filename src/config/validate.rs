@@ -118,13 +118,34 @@ fn check_rawsocket(rs: &RawSocketConfig, out: &mut Vec<Problem>) {
 }
 
 fn check_listeners(c: &Config, out: &mut Vec<Problem>) {
+    use super::secure_listeners::{check_ports, check_tls, check_unix};
     let (ws, rs) = (&c.websocket, &c.rawsocket);
-    if !ws.enabled && !rs.enabled {
+    let any = ws.enabled || rs.enabled || ws.tls.enabled || rs.tls.enabled || c.unix.enabled;
+    if !any {
         out.push(Problem::invalid(
             "websocket.enabled",
-            "no listener enabled: set websocket.enabled or rawsocket.enabled to true",
+            "no listener enabled: enable websocket, rawsocket, their tls, or unix",
         ));
     }
+    check_tls("websocket.tls", &ws.tls, out);
+    check_tls("rawsocket.tls", &rs.tls, out);
+    check_unix(&c.unix, out);
+    check_ports(
+        &[
+            ("websocket", ws.enabled, ws.address),
+            ("websocket.tls", ws.tls.enabled, ws.tls.address),
+            ("rawsocket.tls", rs.tls.enabled, rs.tls.address),
+        ],
+        out,
+    );
+    check_ports(
+        &[
+            ("rawsocket", rs.enabled, rs.address),
+            ("websocket.tls", ws.tls.enabled, ws.tls.address),
+            ("rawsocket.tls", rs.tls.enabled, rs.tls.address),
+        ],
+        out,
+    );
     let same_port = ws.address.port() == rs.address.port() && ws.address.port() != 0;
     let overlap = ws.address.ip() == rs.address.ip()
         || ws.address.ip().is_unspecified()

@@ -12,12 +12,14 @@ use super::auth_answers::{AuthWait, AuthWaits};
 use super::deadlines::Deadlines;
 use crate::auth::Answer;
 use crate::session::deadlines::{ConnDeadline, ConnTimer, Liveness};
-use crate::session::handshake::{abort, Handshake};
+use crate::session::handshake::{abort, Handshake as Login};
 use crate::session::notify::Notify;
 use crate::session::outbound::{OutFrame, Outbound, SlowConsumer, TransportInfo};
 use crate::session::Flow;
 use crate::shard::{HandshakeOutcome, Shard};
+use crate::transport::tls::TlsServer;
 use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
+use crate::transport::{Conn, Handshake};
 use crate::wire::{
     decode, encode_to_bytes, CloseReason, Dict, ErrorUri, Message, RequestId, Serializer,
     SessionId, Text, Value,
@@ -27,6 +29,7 @@ use futures_lite::future::or;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -51,6 +54,8 @@ pub struct ConnectionContext {
     pub ping_rawsocket: bool,
     /// Handshakes waiting for a dynamic authenticator.
     pub auth_waits: Rc<AuthWaits>,
+    /// The TLS configuration of a TLS listener.
+    pub tls: Option<Arc<TlsServer>>,
 }
 
 /// Counts a live connection for as long as it exists.
@@ -62,10 +67,39 @@ impl Drop for LiveGuard {
     }
 }
 
+/// An accepted socket, before any handshake.
+pub enum Incoming {
+    Tcp(glommio::net::TcpStream),
+    Unix(glommio::net::UnixStream),
+}
+
+/// The TLS handshake (on a TLS listener), then the transport's.
+async fn open(
+    incoming: Incoming,
+    ctx: &ConnectionContext,
+) -> Result<(Handshake, FrameReader, FrameWriter), transport::TransportError> {
+    let conn = match (incoming, &ctx.tls) {
+        (Incoming::Tcp(s), Some(tls)) => {
+            let acceptor = futures_rustls::TlsAcceptor::from(tls.config());
+            Conn::TlsServer(Box::new(acceptor.accept(s).await?))
+        }
+        (Incoming::Tcp(s), None) => Conn::Tcp(s),
+        (Incoming::Unix(s), _) => Conn::Unix(s),
+    };
+    transport::accept(conn, &ctx.accept).await
+}
+
 /// Runs one accepted connection to its end.
-pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::TcpStream) {
-    let peer_addr = stream.peer_addr().ok();
-    let peer = peer_addr.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+pub async fn run_connection(ctx: Rc<ConnectionContext>, incoming: Incoming) {
+    let peer_addr = match &incoming {
+        Incoming::Tcp(s) => s.peer_addr().ok(),
+        Incoming::Unix(_) => None,
+    };
+    let peer = match (&incoming, peer_addr) {
+        (Incoming::Unix(_), _) => "unix".to_owned(),
+        (_, Some(a)) => a.to_string(),
+        (_, None) => "unknown".to_owned(),
+    };
     let span = tracing::info_span!(
         "conn",
         peer = %peer,
@@ -81,7 +115,7 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
     let handshake = ConnDeadline::Handshake(Rc::downgrade(&timer));
     ctx.deadlines.add(now + ctx.handshake_timeout, handshake);
     // Transport handshake and HELLO must both finish before the flag rises.
-    let accepting = async { Some(transport::accept(stream, &ctx.accept).await) };
+    let accepting = async { Some(open(incoming, &ctx).await) };
     let (hs, mut reader, writer) = match or(accepting, until(&timer.handshake_expired)).await {
         Some(Ok(parts)) => parts,
         Some(Err(e)) => {
@@ -99,6 +133,8 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
         },
         peer: peer.clone(),
         ip: peer_addr.map(|a| a.ip()),
+        tls: ctx.tls.is_some(),
+        client_cert: hs.client_cert,
     });
     let writer = run_writer(writer, outbound.clone(), hs.serializer, span.clone());
     let writer_task = glommio::spawn_local(writer);
@@ -113,7 +149,7 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, stream: glommio::net::Tc
         serializer: hs.serializer,
         outbound: &outbound,
         timer: &timer,
-        handshake: Handshake::default(),
+        handshake: Login::default(),
         asking: None,
         id: None,
         span,
@@ -135,7 +171,7 @@ struct SessionState<'a> {
     serializer: Serializer,
     outbound: &'a Rc<Outbound>,
     timer: &'a ConnTimer,
-    handshake: Handshake,
+    handshake: Login,
     /// The authenticator call the handshake waits for.
     asking: Option<(RequestId, Rc<AuthWait>)>,
     id: Option<SessionId>,
@@ -313,7 +349,7 @@ impl SessionState<'_> {
             Ok(Flow::Continue) => true,
             Ok(Flow::Goodbye) => {
                 self.id = None;
-                self.handshake = Handshake::default();
+                self.handshake = Login::default();
                 let reply = Message::Goodbye {
                     details: Dict::new(),
                     reason: Text::from(CloseReason::GoodbyeAndOut),

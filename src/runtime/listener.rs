@@ -3,12 +3,13 @@
 //! wait (up to the grace period) for the connections to close.
 
 use super::auth_answers::{run_auth_answers, AuthWaits};
-use super::connection::{run_connection, ConnectionContext};
+use super::connection::{run_connection, ConnectionContext, Incoming};
 use super::deadlines::{run_call_timers, Deadlines};
 use super::mesh::{self, MeshEnds};
-use super::RouterOptions;
+use super::{RouterOptions, LISTENERS};
 use crate::session::deadlines::Liveness;
 use crate::shard::Shard;
+use crate::transport::tls::TlsServer;
 use crate::wire::{encode_to_bytes, CloseReason, Dict, Message, Text};
 use glommio::net::TcpListener;
 use std::cell::{Cell, RefCell};
@@ -22,19 +23,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
-/// The bound addresses (WebSocket, RawSocket) a shard reports when ready.
-pub type Bound = io::Result<(Option<SocketAddr>, Option<SocketAddr>)>;
+/// The bound addresses a shard reports when ready, in the order of
+/// `RouterOptions::listeners`.
+pub type Bound = io::Result<[Option<SocketAddr>; LISTENERS]>;
 
 /// What a shard thread starts from.
 pub struct ShardStart {
     pub shard: usize,
     pub nr_shards: usize,
     pub opts: RouterOptions,
+    /// The TLS configuration of each TLS listener (shared by the shards).
+    pub tls: [Option<Arc<TlsServer>>; LISTENERS],
     pub mesh: MeshEnds,
     pub stop: Arc<AtomicBool>,
     pub ready: Sender<Bound>,
     /// For shards other than 0: the addresses shard 0 bound (ports resolved).
-    pub addresses: Option<Receiver<(Option<SocketAddr>, Option<SocketAddr>)>>,
+    pub addresses: Option<Receiver<[Option<SocketAddr>; LISTENERS]>>,
 }
 
 /// The shard's main future.
@@ -49,9 +53,10 @@ pub async fn run_shard(start: ShardStart) {
     mesh::start(shard.clone(), start.mesh, opts.mesh_batch_max).await;
     if let Some(rx) = &start.addresses {
         // Blocks this thread briefly at start-up, after the mesh connected.
-        let Ok((ws, rs)) = rx.recv() else { return };
-        set_address(&mut opts.websocket, ws);
-        set_address(&mut opts.rawsocket, rs);
+        let Ok(addresses) = rx.recv() else { return };
+        for (l, a) in opts.listeners_mut().into_iter().zip(addresses) {
+            set_address(l, a);
+        }
     }
     let live = Rc::new(Cell::new(0usize));
     let deadlines = Rc::new(Deadlines::default());
@@ -64,13 +69,26 @@ pub async fn run_shard(start: ShardStart) {
         timeout: opts.ping_timeout,
     });
     let per_shard_max = opts.max_sessions.div_ceil(start.nr_shards);
-    let mut bound = (None, None);
-    let listeners = [
-        (&opts.websocket, &mut bound.0),
-        (&opts.rawsocket, &mut bound.1),
-    ];
+    let mut bound = [None; LISTENERS];
     let mut accepting = Vec::new();
-    for (l, slot) in listeners {
+    let context = |accept: &crate::transport::AcceptOptions, tls: Option<Arc<TlsServer>>| {
+        Rc::new(ConnectionContext {
+            shard: shard.clone(),
+            accept: accept.clone(),
+            handshake_timeout: opts.handshake_timeout,
+            max_sessions: per_shard_max,
+            outbound_budget: opts.outbound_budget,
+            slow_consumer: opts.slow_consumer,
+            live: live.clone(),
+            deadlines: deadlines.clone(),
+            liveness,
+            ping_rawsocket: opts.ping_rawsocket,
+            auth_waits: auth_waits.clone(),
+            tls,
+        })
+    };
+    let listeners = opts.listeners().into_iter().zip(&start.tls).zip(&mut bound);
+    for ((l, tls), slot) in listeners {
         let Some(l) = l else { continue };
         let listener = match bind(l.address) {
             Ok(listener) => listener,
@@ -83,22 +101,27 @@ pub async fn run_shard(start: ShardStart) {
             }
         };
         *slot = listener.local_addr().ok();
-        let ctx = Rc::new(ConnectionContext {
-            shard: shard.clone(),
-            accept: l.accept.clone(),
-            handshake_timeout: opts.handshake_timeout,
-            max_sessions: per_shard_max,
-            outbound_budget: opts.outbound_budget,
-            slow_consumer: opts.slow_consumer,
-            live: live.clone(),
-            deadlines: deadlines.clone(),
-            liveness,
-            ping_rawsocket: opts.ping_rawsocket,
-            auth_waits: auth_waits.clone(),
-        });
+        let ctx = context(&l.accept, tls.clone());
         let task = run_accept(listener, ctx).instrument(tracing::Span::current());
         accepting.push(glommio::spawn_local(task));
     }
+    let unix = match opts.unix.as_ref().filter(|_| start.shard == 0) {
+        Some(u) => match super::unix::bind(u) {
+            Ok(listener) => {
+                let ctx = context(&u.accept, None);
+                let task =
+                    super::unix::run_accept(listener, ctx).instrument(tracing::Span::current());
+                accepting.push(glommio::spawn_local(task));
+                Some(u.path.clone())
+            }
+            Err(e) => {
+                let why = format!("cannot listen on {}: {e}", u.path.display());
+                let _ = start.ready.send(Err(io::Error::other(why)));
+                return;
+            }
+        },
+        None => None,
+    };
     let _ = start.ready.send(Ok(bound));
     if opts.panic_shard == Some(start.shard) {
         panic!("injected fault: shard {} panics", start.shard);
@@ -113,6 +136,9 @@ pub async fn run_shard(start: ShardStart) {
     let deadline = Instant::now() + opts.shutdown_grace;
     while live.get() > 0 && Instant::now() < deadline {
         glommio::timer::sleep(Duration::from_millis(5)).await;
+    }
+    if let Some(path) = unix {
+        let _ = std::fs::remove_file(path);
     }
     let stats = shard.borrow().stats.clone();
     tracing::info!(shard = start.shard, ?stats, "shard stopped");
@@ -149,7 +175,8 @@ async fn run_accept(listener: TcpListener, ctx: Rc<ConnectionContext>) {
     loop {
         match listener.accept().await {
             Ok(stream) => {
-                glommio::spawn_local(run_connection(ctx.clone(), stream)).detach();
+                let conn = run_connection(ctx.clone(), Incoming::Tcp(stream));
+                glommio::spawn_local(conn).detach();
             }
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");

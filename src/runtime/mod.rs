@@ -17,10 +17,12 @@ mod deadlines;
 mod listener;
 pub mod mesh;
 mod options;
+mod unix;
 
 use crate::realm::ids::MAX_SHARDS;
 use crate::session::outbound::SlowConsumer;
 use crate::shard::Settings;
+use crate::transport::tls::{TlsFiles, TlsServer};
 use crate::transport::AcceptOptions;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::io;
@@ -36,7 +38,23 @@ use tracing::Instrument;
 pub struct ListenerOptions {
     pub address: SocketAddr,
     pub accept: AcceptOptions,
+    /// TLS on this listener (its files are loaded at start, and again on
+    /// `Running::reload_tls`).
+    pub tls: Option<TlsFiles>,
 }
+
+/// RawSocket on a Unix domain socket (served by shard 0).
+#[derive(Debug, Clone)]
+pub struct UnixOptions {
+    pub path: std::path::PathBuf,
+    /// The socket file's permission bits.
+    pub mode: u32,
+    pub accept: AcceptOptions,
+}
+
+/// The TCP listeners, in the order of `RouterOptions::listeners` and of
+/// the addresses shard 0 reports.
+pub const LISTENERS: usize = 4;
 
 /// Everything the runtime needs to run a router.
 #[derive(Debug, Clone)]
@@ -45,6 +63,11 @@ pub struct RouterOptions {
     pub pinned: bool,
     pub websocket: Option<ListenerOptions>,
     pub rawsocket: Option<ListenerOptions>,
+    /// WebSocket over TLS, on a port of its own.
+    pub websocket_tls: Option<ListenerOptions>,
+    /// RawSocket over TLS, on a port of its own.
+    pub rawsocket_tls: Option<ListenerOptions>,
+    pub unix: Option<UnixOptions>,
     pub handshake_timeout: Duration,
     /// Idle time before a peer is pinged (`None`: never).
     pub ping_interval: Option<Duration>,
@@ -66,6 +89,25 @@ pub struct RouterOptions {
 }
 
 impl RouterOptions {
+    /// The TCP listeners: WebSocket, RawSocket, and their TLS twins.
+    pub fn listeners(&self) -> [&Option<ListenerOptions>; LISTENERS] {
+        [
+            &self.websocket,
+            &self.rawsocket,
+            &self.websocket_tls,
+            &self.rawsocket_tls,
+        ]
+    }
+
+    fn listeners_mut(&mut self) -> [&mut Option<ListenerOptions>; LISTENERS] {
+        [
+            &mut self.websocket,
+            &mut self.rawsocket,
+            &mut self.websocket_tls,
+            &mut self.rawsocket_tls,
+        ]
+    }
+
     /// Options for tests and embedding: loopback listeners on free ports.
     pub fn local(shards: usize) -> Self {
         let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -76,11 +118,16 @@ impl RouterOptions {
             websocket: Some(ListenerOptions {
                 address: addr,
                 accept: websocket_accept("/ws", max),
+                tls: None,
             }),
             rawsocket: Some(ListenerOptions {
                 address: addr,
                 accept: rawsocket_accept(max),
+                tls: None,
             }),
+            websocket_tls: None,
+            rawsocket_tls: None,
+            unix: None,
             handshake_timeout: Duration::from_secs(10),
             ping_interval: Some(Duration::from_secs(30)),
             ping_timeout: Duration::from_secs(10),
@@ -97,6 +144,18 @@ impl RouterOptions {
     }
 }
 
+/// Reloads the certificates and keys of the TLS listeners.
+#[derive(Clone)]
+pub struct TlsReloader(Vec<Arc<TlsServer>>);
+
+impl TlsReloader {
+    /// Reloads each listener; returns the failures (those keep their old
+    /// configuration).
+    pub fn reload(&self) -> Vec<String> {
+        self.0.iter().filter_map(|t| t.reload().err()).collect()
+    }
+}
+
 /// A shard thread that ended by panicking.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("shard {shard} panicked: {message}")]
@@ -107,8 +166,8 @@ pub struct ShardPanicked {
 
 /// A running router.
 pub struct Running {
-    websocket: Option<SocketAddr>,
-    rawsocket: Option<SocketAddr>,
+    bound: [Option<SocketAddr>; LISTENERS],
+    tls: Vec<Arc<TlsServer>>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<Result<(), ShardPanicked>>>,
 }
@@ -116,12 +175,34 @@ pub struct Running {
 impl Running {
     /// The WebSocket listener's address.
     pub fn websocket_addr(&self) -> Option<SocketAddr> {
-        self.websocket
+        self.bound[0]
     }
 
     /// The RawSocket listener's address.
     pub fn rawsocket_addr(&self) -> Option<SocketAddr> {
-        self.rawsocket
+        self.bound[1]
+    }
+
+    /// The WebSocket-over-TLS listener's address.
+    pub fn websocket_tls_addr(&self) -> Option<SocketAddr> {
+        self.bound[2]
+    }
+
+    /// The RawSocket-over-TLS listener's address.
+    pub fn rawsocket_tls_addr(&self) -> Option<SocketAddr> {
+        self.bound[3]
+    }
+
+    /// Reads every TLS listener's certificate and key again, for the
+    /// connections that come next; a listener whose files fail keeps its
+    /// old configuration. Returns each failure.
+    pub fn reload_tls(&self) -> Vec<String> {
+        self.tls_reloader().reload()
+    }
+
+    /// A handle that reloads the TLS listeners (from any thread, e.g. on SIGHUP).
+    pub fn tls_reloader(&self) -> TlsReloader {
+        TlsReloader(self.tls.clone())
     }
 
     /// A handle that asks the router to stop (from any thread, e.g. a signal handler).
@@ -161,9 +242,28 @@ impl Drop for Running {
     }
 }
 
+/// Loads the TLS configuration of each TLS listener.
+fn load_tls(opts: &RouterOptions) -> io::Result<[Option<Arc<TlsServer>>; LISTENERS]> {
+    let mut out: [Option<Arc<TlsServer>>; LISTENERS] = Default::default();
+    for (slot, l) in out.iter_mut().zip(opts.listeners()) {
+        let Some(files) = l.as_ref().and_then(|l| l.tls.clone()) else {
+            continue;
+        };
+        let alpn: Vec<&'static [u8]> = match l.as_ref().is_some_and(|l| l.accept.websocket) {
+            true => vec![b"http/1.1"],
+            false => Vec::new(),
+        };
+        *slot = Some(Arc::new(
+            TlsServer::new(files, alpn).map_err(io::Error::other)?,
+        ));
+    }
+    Ok(out)
+}
+
 /// Starts the router; returns once every shard is listening.
 pub fn start(opts: RouterOptions) -> io::Result<Running> {
     let n = opts.shards.clamp(1, MAX_SHARDS);
+    let tls = load_tls(&opts)?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::with_capacity(n);
     let mut readies = Vec::with_capacity(n);
@@ -175,6 +275,7 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
             shard,
             nr_shards: n,
             opts: opts.clone(),
+            tls: tls.clone(),
             mesh: mesh_ends,
             stop: stop.clone(),
             ready: ready_tx,
@@ -207,8 +308,8 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
         ready.recv().map_err(|_| not_started())??;
     }
     Ok(Running {
-        websocket: bound.0,
-        rawsocket: bound.1,
+        bound,
+        tls: tls.into_iter().flatten().collect(),
         stop,
         threads,
     })

@@ -16,11 +16,28 @@ impl RouterOptions {
             ListenerOptions {
                 address: ws.address,
                 accept,
+                tls: None,
             }
         });
         let rs = &c.rawsocket;
         let rawsocket = rs.enabled.then(|| ListenerOptions {
             address: rs.address,
+            accept: super::rawsocket_accept(rs.max_message_size),
+            tls: None,
+        });
+        let websocket_tls = ws.tls.enabled.then(|| ListenerOptions {
+            address: ws.tls.address,
+            accept: super::websocket_accept(&ws.path, ws.max_message_size),
+            tls: Some(ws.tls.files()),
+        });
+        let rawsocket_tls = rs.tls.enabled.then(|| ListenerOptions {
+            address: rs.tls.address,
+            accept: super::rawsocket_accept(rs.max_message_size),
+            tls: Some(rs.tls.files()),
+        });
+        let unix = c.unix.enabled.then(|| super::UnixOptions {
+            path: c.unix.path.clone().into(),
+            mode: c.unix.mode_bits(),
             accept: super::rawsocket_accept(rs.max_message_size),
         });
         let slow_consumer = match c.session.slow_consumer {
@@ -32,6 +49,9 @@ impl RouterOptions {
             pinned: c.placement == Placement::Pinned,
             websocket,
             rawsocket,
+            websocket_tls,
+            rawsocket_tls,
+            unix,
             handshake_timeout: c.session.handshake_timeout(),
             ping_interval: c.session.ping_interval(),
             ping_timeout: c.session.ping_timeout(),

@@ -95,6 +95,10 @@ pub struct TransportInfo {
     pub peer: String,
     /// The peer's IP address (failed logins are counted per address).
     pub ip: Option<std::net::IpAddr>,
+    /// Over TLS.
+    pub tls: bool,
+    /// The SHA-256 of the verified client certificate (TLS).
+    pub client_cert: Option<[u8; 32]>,
 }
 
 impl Outbound {

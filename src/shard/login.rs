@@ -35,6 +35,8 @@ struct Directory<'a> {
     peer: Option<IpAddr>,
     /// `{type, peer}` of the connection, for dynamic authenticators.
     transport: Option<Dict>,
+    /// The verified client certificate's SHA-256, if any.
+    client_cert: Option<[u8; 32]>,
 }
 
 impl Directory<'_> {
@@ -103,6 +105,7 @@ impl Authenticator for Directory<'_> {
             authextra: details.get("authextra").and_then(Value::as_dict),
             session: hello.session.0,
             transport: self.transport.as_ref(),
+            client_cert: self.client_cert,
         };
         let outcome = match self.auth(realm) {
             Some(a) => a.hello(method, &login),
@@ -198,6 +201,7 @@ impl Shard {
             limiter: &mut self.limiter,
             peer: outbound.transport().and_then(|t| t.ip),
             transport,
+            client_cert: outbound.transport().and_then(|t| t.client_cert),
         }
     }
 

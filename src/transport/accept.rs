@@ -4,6 +4,7 @@
 //! Handshake errors are answered on the wire before `accept` returns them.
 
 use super::codec::{FrameDecoder, FrameEncoder};
+use super::conn::Conn;
 use super::error::{eof, Refusal, TransportError};
 use super::rawsocket::{self, HelloError, MAGIC};
 use super::stream::{read_more, split, FrameReader, FrameWriter, Framing, READ_CHUNK};
@@ -12,8 +13,6 @@ use super::TransportKind;
 use crate::wire::Serializer;
 use bytes::{Buf, BytesMut};
 use futures_lite::AsyncWriteExt;
-use glommio::net::TcpStream;
-use std::net::Shutdown;
 
 /// What a listener accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +37,8 @@ pub struct Handshake {
     pub serializer: Serializer,
     /// The largest message the peer accepts (WebSocket: `usize::MAX`).
     pub peer_max_message_size: usize,
+    /// The SHA-256 of the client certificate TLS verified, if any.
+    pub client_cert: Option<[u8; 32]>,
 }
 
 /// Runs the server side of the opening handshake on `stream` (TCP_NODELAY
@@ -46,15 +47,15 @@ pub struct Handshake {
 /// Timeouts are the caller's: drop the future to give up (the stream is
 /// owned by it and closed with it).
 pub async fn accept(
-    mut stream: TcpStream,
+    mut stream: Conn,
     opts: &AcceptOptions,
 ) -> Result<(Handshake, FrameReader, FrameWriter), TransportError> {
-    stream.set_nodelay(true)?;
+    stream.set_nodelay()?;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     if read_more(&mut stream, &mut buf, READ_CHUNK).await? == 0 {
         return Err(eof("connection closed before the handshake").into());
     }
-    let (handshake, buf) = match (buf.first() == Some(&MAGIC), opts) {
+    let (mut handshake, buf) = match (buf.first() == Some(&MAGIC), opts) {
         (
             true,
             AcceptOptions {
@@ -70,6 +71,10 @@ pub async fn accept(
         (true, _) => return Err(TransportError::Handshake("RawSocket is not enabled here")),
         (false, _) => return Err(TransportError::Handshake("WebSocket is not enabled here")),
     };
+    handshake.client_cert = stream.peer_certificate().map(|der| {
+        use sha2::Digest;
+        sha2::Sha256::digest(der).into()
+    });
     let framing = Framing {
         decoder: FrameDecoder::new(handshake.kind, Role::Server, opts.max_message_size),
         encoder: FrameEncoder::new(handshake.kind, handshake.serializer, Role::Server),
@@ -80,7 +85,7 @@ pub async fn accept(
 }
 
 async fn accept_rawsocket(
-    stream: &mut TcpStream,
+    stream: &mut Conn,
     mut buf: BytesMut,
     opts: &AcceptOptions,
 ) -> Result<(Handshake, BytesMut), TransportError> {
@@ -101,6 +106,7 @@ async fn accept_rawsocket(
                 kind: TransportKind::RawSocket,
                 serializer: hello.serializer,
                 peer_max_message_size: hello.max_message_size,
+                client_cert: None,
             };
             Ok((handshake, buf))
         }
@@ -113,7 +119,7 @@ async fn accept_rawsocket(
 }
 
 async fn accept_websocket(
-    stream: &mut TcpStream,
+    stream: &mut Conn,
     mut buf: BytesMut,
     opts: &AcceptOptions,
 ) -> Result<(Handshake, BytesMut), TransportError> {
@@ -126,6 +132,7 @@ async fn accept_websocket(
                     kind: TransportKind::WebSocket,
                     serializer: upgrade.serializer,
                     peer_max_message_size: usize::MAX,
+                    client_cert: None,
                 };
                 return Ok((handshake, buf));
             }
@@ -143,8 +150,8 @@ async fn accept_websocket(
 
 /// Sends a refusal and the FIN after it, as far as the peer lets us (the
 /// connection is refused either way).
-async fn refuse(stream: &mut TcpStream, reply: &[u8]) {
+async fn refuse(stream: &mut Conn, reply: &[u8]) {
     if stream.write_all(reply).await.is_ok() {
-        let _ = stream.shutdown(Shutdown::Write).await;
+        let _ = stream.close().await;
     }
 }

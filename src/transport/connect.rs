@@ -3,6 +3,7 @@
 //! sans-IO client handshake shared with the blocking client.
 
 use super::codec::{FrameDecoder, FrameEncoder};
+use super::conn::Conn;
 use super::error::{eof, TransportError};
 use super::rawsocket;
 use super::stream::{read_more, split, FrameReader, FrameWriter, Framing, READ_CHUNK};
@@ -39,7 +40,7 @@ pub async fn connect_from(
 ) -> Result<(FrameReader, FrameWriter), TransportError> {
     let target = url::parse(url)?;
     let remote = url::resolve(target.authority)?;
-    let mut stream = match local {
+    let stream = match local {
         None => TcpStream::connect(remote).await?,
         Some(ip) => {
             let socket = socket2::Socket::new(
@@ -54,6 +55,7 @@ pub async fn connect_from(
         }
     };
     stream.set_nodelay(true)?;
+    let mut stream = Conn::Tcp(stream);
     let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
     stream.write_all(&request).await?;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);

@@ -12,15 +12,18 @@
 mod accept;
 pub mod blocking;
 mod codec;
+mod conn;
 mod connect;
 mod error;
 pub mod rawsocket;
 mod stream;
+pub mod tls;
 mod url;
 pub mod websocket;
 
 pub use accept::{accept, AcceptOptions, Handshake};
 pub use codec::{FrameEncoder, Inbound};
+pub use conn::Conn;
 pub use connect::{connect, connect_from};
 pub use error::{FrameError, Refusal, TransportError};
 pub use stream::{FrameReader, FrameWriter};

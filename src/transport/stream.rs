@@ -1,20 +1,19 @@
 //! `FrameReader` and `FrameWriter`: the two halves of an established
 //! connection on glommio.
 //!
-//! Concurrency: both halves share the one glommio `TcpStream` (through an
+//! Concurrency: both halves share the one `Conn` (through an
 //! `Rc<RefCell<_>>` borrowed only inside each synchronous `poll_read` /
 //! `poll_write`, never across an await). glommio keeps separate read and
 //! write readiness sources, so a reader task and a writer task can both be
 //! waiting at once, and a connection costs one file descriptor.
 
 use super::codec::{FrameDecoder, FrameEncoder, Inbound};
+use super::conn::Conn;
 use super::error::TransportError;
 use bytes::BytesMut;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 use std::cell::RefCell;
 use std::io::{self, Read};
-use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -104,7 +103,7 @@ impl FrameWriter {
     /// Shuts down the sending direction (FIN). The reader still sees what
     /// the peer sends until it closes its side.
     pub async fn shutdown(&mut self) {
-        self.stream.shutdown_write();
+        self.stream.shutdown_write().await;
     }
 }
 
@@ -118,7 +117,7 @@ pub(crate) struct Framing {
 /// Splits an established connection into its two halves. `buf` holds bytes
 /// already read past the handshake.
 pub(crate) fn split(
-    stream: TcpStream,
+    stream: Conn,
     buf: BytesMut,
     framing: Framing,
 ) -> io::Result<(FrameReader, FrameWriter)> {
@@ -142,16 +141,16 @@ pub(crate) fn split(
 
 /// One half of a connection: the shared stream, borrowed only inside a poll.
 #[derive(Debug, Clone)]
-struct Half(Rc<RefCell<TcpStream>>);
+struct Half(Rc<RefCell<Conn>>);
 
 impl Half {
-    /// Shuts down the sending direction (FIN); errors (the peer already
-    /// reset) leave nothing to do. A plain `shutdown(2)`: nothing to await.
-    fn shutdown_write(&self) {
-        let fd = self.0.borrow().as_raw_fd();
-        // SAFETY: `fd` is the open socket this half shares; shutdown(2) does
-        // not close it or touch memory.
-        let _ = unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+    /// Shuts down the sending direction (TLS: close_notify, then FIN);
+    /// errors (the peer already reset) leave nothing to do.
+    async fn shutdown_write(&mut self) {
+        let _ = futures_lite::future::poll_fn(|cx| {
+            futures_lite::AsyncWrite::poll_close(Pin::new(&mut *self.0.borrow_mut()), cx)
+        })
+        .await;
     }
 }
 

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::time::Duration;
 use switchyard::transport::{
-    accept, AcceptOptions, FrameEncoder, FrameReader, Handshake, Inbound, TransportError,
+    accept, AcceptOptions, Conn, FrameEncoder, FrameReader, Handshake, Inbound, TransportError,
 };
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -89,7 +89,7 @@ pub fn start(opts: AcceptOptions) -> Server {
 }
 
 async fn serve(stream: glommio::net::TcpStream, opts: &AcceptOptions) -> Outcome {
-    let (hs, mut reader, mut writer) = match accept(stream, opts).await {
+    let (hs, mut reader, mut writer) = match accept(Conn::Tcp(stream), opts).await {
         Ok(parts) => parts,
         Err(e) => return Outcome::Handshake(e.to_string()),
     };
