@@ -1,6 +1,7 @@
-//! A small blocking client on `std::net::TcpStream` for tests: connect with
-//! a timeout, send and receive WAMP message frames, answer pings, inject raw
-//! bytes for protocol-violation tests, and report refused handshakes.
+//! A small blocking client on `std::net` for tests: connect (TCP, TLS with
+//! rustls, or a Unix domain socket) with a timeout, send and receive WAMP
+//! message frames, answer pings, inject raw bytes for protocol-violation
+//! tests, and report refused handshakes.
 
 use super::codec::{FrameDecoder, FrameEncoder, Inbound};
 use super::connect::ClientHandshake;
@@ -9,9 +10,102 @@ use super::stream::{read_more_blocking, READ_CHUNK};
 use super::url;
 use crate::wire::Serializer;
 use bytes::{Bytes, BytesMut};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The client's byte stream.
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    Unix(UnixStream),
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stream::Tcp(_) => "Tcp",
+            Stream::Tls(_) => "Tls",
+            Stream::Unix(_) => "Unix",
+        })
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+            Stream::Unix(s) => s.flush(),
+        }
+    }
+}
+
+impl Stream {
+    /// Connects to `target` with every read and write bound by `timeout`.
+    fn open(
+        target: &url::Target<'_>,
+        timeout: Duration,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Result<Stream, TransportError> {
+        if let Some(path) = target.unix {
+            let s = UnixStream::connect(path)?;
+            s.set_read_timeout(Some(timeout))?;
+            s.set_write_timeout(Some(timeout))?;
+            return Ok(Stream::Unix(s));
+        }
+        let tcp = TcpStream::connect_timeout(&url::resolve(target.authority)?, timeout)?;
+        tcp.set_read_timeout(Some(timeout))?;
+        tcp.set_write_timeout(Some(timeout))?;
+        tcp.set_nodelay(true)?;
+        if !target.tls {
+            return Ok(Stream::Tcp(tcp));
+        }
+        let config = tls.ok_or(TransportError::Url(
+            "wss:// and rss:// need a TLS client configuration",
+        ))?;
+        let name = rustls::pki_types::ServerName::try_from(target.host().to_owned())
+            .map_err(|_| TransportError::Url("not a valid TLS server name"))?;
+        let conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock)?;
+        }
+        Ok(Stream::Tls(Box::new(tls)))
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Write),
+            Stream::Tls(s) => {
+                s.conn.send_close_notify();
+                s.conn.complete_io(&mut s.sock)?;
+                s.sock.shutdown(Shutdown::Write)
+            }
+            Stream::Unix(s) => s.shutdown(Shutdown::Write),
+        }
+    }
+}
 
 /// The receive limit a client announces unless told otherwise (16 MiB).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 24;
@@ -20,7 +114,7 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 24;
 /// by the timeout given to `connect`.
 #[derive(Debug)]
 pub struct Client {
-    stream: TcpStream,
+    stream: Stream,
     buf: BytesMut,
     decoder: FrameDecoder,
     encoder: FrameEncoder,
@@ -46,11 +140,20 @@ impl Client {
         timeout: Duration,
         max_message_size: usize,
     ) -> Result<Client, TransportError> {
+        Client::connect_tls(url, serializer, timeout, max_message_size, None)
+    }
+
+    /// `connect_with_limit`, with the TLS client configuration `wss://` and
+    /// `rss://` URLs need (`unix:///path` URLs need none).
+    pub fn connect_tls(
+        url: &str,
+        serializer: Serializer,
+        timeout: Duration,
+        max_message_size: usize,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Result<Client, TransportError> {
         let target = url::parse(url)?;
-        let mut stream = TcpStream::connect_timeout(&url::resolve(target.authority)?, timeout)?;
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))?;
-        stream.set_nodelay(true)?;
+        let mut stream = Stream::open(&target, timeout, tls)?;
         let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
         stream.write_all(&request)?;
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
@@ -162,7 +265,7 @@ impl Client {
             encoder.close(out, 1000, "");
             true
         })?;
-        match self.stream.shutdown(Shutdown::Write) {
+        match self.stream.shutdown_write() {
             Err(e) if e.kind() != io::ErrorKind::NotConnected => return Err(e),
             _ => {}
         }

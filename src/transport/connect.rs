@@ -1,5 +1,6 @@
 //! Client side: `connect` opens a RawSocket or WebSocket connection on
-//! glommio (for the load generator and tests). `ClientHandshake` is the
+//! glommio (for the load generator and tests), over TCP, TLS or a Unix
+//! domain socket. `ClientHandshake` is the
 //! sans-IO client handshake shared with the blocking client.
 
 use super::codec::{FrameDecoder, FrameEncoder};
@@ -14,6 +15,8 @@ use crate::wire::Serializer;
 use bytes::{Buf, BytesMut};
 use futures_lite::AsyncWriteExt;
 use glommio::net::TcpStream;
+use glommio::net::UnixStream;
+use std::sync::Arc;
 
 /// Connects to `url` (`ws://host:port/path`, `rs://host:port` or
 /// `tcp://host:port`) asking for `serializer` and announcing that we accept
@@ -38,7 +41,47 @@ pub async fn connect_from(
     max_message_size: usize,
     local: Option<std::net::IpAddr>,
 ) -> Result<(FrameReader, FrameWriter), TransportError> {
+    connect_to(url, serializer, max_message_size, local, None).await
+}
+
+/// `connect_from`, with the TLS client configuration `wss://` and `rss://`
+/// URLs need; `unix:///path` URLs connect to a Unix domain socket.
+pub async fn connect_to(
+    url: &str,
+    serializer: Serializer,
+    max_message_size: usize,
+    local: Option<std::net::IpAddr>,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<(FrameReader, FrameWriter), TransportError> {
     let target = url::parse(url)?;
+    let mut stream = open(&target, local, tls).await?;
+    let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
+    stream.write_all(&request).await?;
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let peer_max = loop {
+        if let Some(peer_max) = handshake.receive(&mut buf)? {
+            break peer_max;
+        }
+        if read_more(&mut stream, &mut buf, READ_CHUNK).await? == 0 {
+            return Err(eof("connection closed during the handshake").into());
+        }
+    };
+    let (reader, writer) = split(stream, buf, handshake.framing(max_message_size, peer_max))?;
+    Ok((reader, writer))
+}
+
+/// The connected stream of `target` (TLS handshake done; TCP_NODELAY on).
+async fn open(
+    target: &Target<'_>,
+    local: Option<std::net::IpAddr>,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<Conn, TransportError> {
+    if let Some(path) = target.unix {
+        let s = UnixStream::connect(path)
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        return Ok(Conn::Unix(s));
+    }
     let remote = url::resolve(target.authority)?;
     let stream = match local {
         None => TcpStream::connect(remote).await?,
@@ -55,20 +98,18 @@ pub async fn connect_from(
         }
     };
     stream.set_nodelay(true)?;
-    let mut stream = Conn::Tcp(stream);
-    let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
-    stream.write_all(&request).await?;
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let peer_max = loop {
-        if let Some(peer_max) = handshake.receive(&mut buf)? {
-            break peer_max;
-        }
-        if read_more(&mut stream, &mut buf, READ_CHUNK).await? == 0 {
-            return Err(eof("connection closed during the handshake").into());
-        }
-    };
-    let (reader, writer) = split(stream, buf, handshake.framing(max_message_size, peer_max))?;
-    Ok((reader, writer))
+    if !target.tls {
+        return Ok(Conn::Tcp(stream));
+    }
+    let config = tls.ok_or(TransportError::Url(
+        "wss:// and rss:// need a TLS client configuration",
+    ))?;
+    let name = rustls::pki_types::ServerName::try_from(target.host().to_owned())
+        .map_err(|_| TransportError::Url("not a valid TLS server name"))?;
+    let connector = futures_rustls::TlsConnector::from(config.clone());
+    Ok(Conn::TlsClient(Box::new(
+        connector.connect(name, stream).await?,
+    )))
 }
 
 /// The client's side of either opening handshake.

@@ -24,7 +24,7 @@ pub mod websocket;
 pub use accept::{accept, AcceptOptions, Handshake};
 pub use codec::{FrameEncoder, Inbound};
 pub use conn::Conn;
-pub use connect::{connect, connect_from};
+pub use connect::{connect, connect_from, connect_to};
 pub use error::{FrameError, Refusal, TransportError};
 pub use stream::{FrameReader, FrameWriter};
 

@@ -1,5 +1,6 @@
 //! Client URLs: `ws://host:port/path` for WebSocket, `rs://host:port` or
-//! `tcp://host:port` for RawSocket.
+//! `tcp://host:port` for RawSocket; `wss://` and `rss://` for the same over
+//! TLS; `unix:///path` for RawSocket on a Unix domain socket.
 
 use super::error::TransportError;
 use super::TransportKind;
@@ -12,16 +13,49 @@ pub(crate) struct Target<'a> {
     pub(crate) authority: &'a str,
     /// The HTTP path (WebSocket only), `/` when none is given.
     pub(crate) path: &'a str,
+    /// Over TLS.
+    pub(crate) tls: bool,
+    /// The socket path of a `unix://` URL.
+    pub(crate) unix: Option<&'a str>,
+}
+
+impl Target<'_> {
+    /// The host name TLS checks the certificate against.
+    pub(crate) fn host(&self) -> &str {
+        let a = self.authority;
+        match a.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(v6),
+            None => a.rsplit_once(':').map_or(a, |(h, _)| h),
+        }
+    }
 }
 
 pub(crate) fn parse(url: &str) -> Result<Target<'_>, TransportError> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or(TransportError::Url("expected scheme://host:port"))?;
-    let kind = match scheme {
-        "ws" => TransportKind::WebSocket,
-        "rs" | "tcp" => TransportKind::RawSocket,
-        _ => return Err(TransportError::Url("supported schemes: ws, rs, tcp")),
+    if scheme == "unix" {
+        if rest.is_empty() {
+            return Err(TransportError::Url("expected unix:///path/to/socket"));
+        }
+        return Ok(Target {
+            kind: TransportKind::RawSocket,
+            authority: "localhost",
+            path: "/",
+            tls: false,
+            unix: Some(rest),
+        });
+    }
+    let (kind, tls) = match scheme {
+        "ws" => (TransportKind::WebSocket, false),
+        "wss" => (TransportKind::WebSocket, true),
+        "rs" | "tcp" => (TransportKind::RawSocket, false),
+        "rss" => (TransportKind::RawSocket, true),
+        _ => {
+            return Err(TransportError::Url(
+                "supported schemes: ws, wss, rs, rss, tcp, unix",
+            ))
+        }
     };
     let (authority, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
@@ -37,6 +71,8 @@ pub(crate) fn parse(url: &str) -> Result<Target<'_>, TransportError> {
         kind,
         authority,
         path,
+        tls,
+        unix: None,
     })
 }
 
@@ -64,7 +100,23 @@ mod tests {
         assert_eq!(parse("ws://h:1").unwrap().path, "/");
         assert_eq!(parse("rs://h:1").unwrap().kind, TransportKind::RawSocket);
         assert_eq!(parse("tcp://[::1]:1/").unwrap().authority, "[::1]:1");
-        for bad in ["h:1", "wss://h:1", "ws://", "ws://host/x", "rs://h:1/path"] {
+        let t = parse("wss://localhost:8443/ws").unwrap();
+        assert!(t.tls && t.kind == TransportKind::WebSocket);
+        assert_eq!(t.host(), "localhost");
+        assert_eq!(parse("rss://[::1]:8444").unwrap().host(), "::1");
+        let u = parse("unix:///tmp/s.sock").unwrap();
+        assert_eq!(
+            (u.unix, u.kind),
+            (Some("/tmp/s.sock"), TransportKind::RawSocket)
+        );
+        for bad in [
+            "h:1",
+            "http://h:1",
+            "ws://",
+            "ws://host/x",
+            "rs://h:1/path",
+            "unix://",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
