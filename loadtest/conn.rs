@@ -7,7 +7,7 @@ use crate::login::Login;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::BytesMut;
 use std::time::Duration;
-use switchyard::transport::{connect_from, FrameReader, FrameWriter, Inbound};
+use switchyard::transport::{connect_to, FrameReader, FrameWriter, Inbound};
 use switchyard::wire::{decode, encode, Dict, Message, Serializer, SessionId, Text};
 
 /// How long a router may take to answer the handshake or a request.
@@ -23,6 +23,8 @@ pub struct Target {
     pub login: Login,
     /// Local addresses to connect from, in turn (empty: the kernel picks).
     pub sources: Vec<std::net::IpAddr>,
+    /// The TLS client configuration of a wss:// or rss:// URL.
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 /// Which source address the next connection uses.
@@ -66,7 +68,8 @@ impl Conn {
     pub async fn join(target: &Target) -> Result<Conn> {
         let n = NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let source = (!target.sources.is_empty()).then(|| target.sources[n % target.sources.len()]);
-        let connecting = connect_from(&target.url, target.serializer, 16 << 20, source);
+        let tls = target.tls.as_ref();
+        let connecting = connect_to(&target.url, target.serializer, 16 << 20, source, tls);
         let (reader, writer) = glommio::timer::timeout(ANSWER_TIMEOUT, async {
             connecting
                 .await

@@ -75,6 +75,12 @@ struct Args {
     /// cryptosign: a file holding the seed in hex.
     #[arg(long, value_name = "PATH")]
     key_file: Option<String>,
+    /// wss://, rss://: trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<String>,
+    /// wss://, rss://: accept any server certificate (tests, benchmarks).
+    #[arg(long)]
+    insecure: Option<bool>,
     /// Connect from this many loopback source addresses (127.0.0.2 ...),
     /// for many connections to a loopback router [default: 1 = the kernel's choice].
     #[arg(long)]
@@ -163,7 +169,7 @@ fn resolve(mut a: Args) -> Result<Args> {
     let p: Args = toml::from_str(&text).with_context(|| format!("profile {path}"))?;
     merge!(
         a, p, scenario, url, serializer, realm, authmethod, authid, secret, secret_env, key,
-        key_file, sources, threads, warmup, duration, json, router_pid
+        key_file, ca, insecure, sources, threads, warmup, duration, json, router_pid
     );
     merge!(
         a,
@@ -210,12 +216,29 @@ fn target(a: &Args) -> Result<conn::Target> {
         },
         |var| std::env::var(var).ok(),
     )?;
+    let tls = match (
+        url.starts_with("wss://") || url.starts_with("rss://"),
+        &a.ca,
+    ) {
+        (false, _) => None,
+        (true, ca) => {
+            let insecure = a.insecure.unwrap_or(false);
+            if ca.is_none() && !insecure {
+                bail!("{url} needs --ca FILE (the server's CA certificate) or --insecure true");
+            }
+            let ca = ca.as_deref().map(std::path::Path::new);
+            let config = switchyard::transport::tls::client_config(ca, insecure, None)
+                .map_err(|e| anyhow::anyhow!("--ca: {e}"))?;
+            Some(config)
+        }
+    };
     Ok(conn::Target {
         url,
         serializer,
         realm: a.realm.clone().unwrap_or_else(|| "realm1".into()),
         login,
         sources: loopback_sources(a.sources.unwrap_or(1)),
+        tls,
     })
 }
 
