@@ -245,6 +245,7 @@ mod tests {
             realm: "realm1".into(),
             login: crate::login::Login::from_args(&Default::default(), |_| None).unwrap(),
             sources: Vec::new(),
+            compression: false,
         };
         tasks(cfg, target, Arc::new(Shared::new(0))).1
     }

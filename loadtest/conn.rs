@@ -7,7 +7,9 @@ use crate::login::Login;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::BytesMut;
 use std::time::Duration;
-use switchyard::transport::{connect_from, FrameReader, FrameWriter, Inbound};
+use switchyard::transport::{
+    connect_from, ClientOptions, Compression, FrameReader, FrameWriter, Inbound,
+};
 use switchyard::wire::{decode, encode, Dict, Message, Serializer, SessionId, Text};
 
 /// How long a router may take to answer the handshake or a request.
@@ -23,6 +25,8 @@ pub struct Target {
     pub login: Login,
     /// Local addresses to connect from, in turn (empty: the kernel picks).
     pub sources: Vec<std::net::IpAddr>,
+    /// Offer WebSocket permessage-deflate.
+    pub compression: bool,
 }
 
 /// Which source address the next connection uses.
@@ -66,7 +70,13 @@ impl Conn {
     pub async fn join(target: &Target) -> Result<Conn> {
         let n = NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let source = (!target.sources.is_empty()).then(|| target.sources[n % target.sources.len()]);
-        let connecting = connect_from(&target.url, target.serializer, 16 << 20, source);
+        let opts = ClientOptions {
+            max_message_size: 16 << 20,
+            compression: target
+                .compression
+                .then_some(Compression { threshold: 1024 }),
+        };
+        let connecting = connect_from(&target.url, target.serializer, opts, source);
         let (reader, writer) = glommio::timer::timeout(ANSWER_TIMEOUT, async {
             connecting
                 .await

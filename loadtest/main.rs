@@ -94,6 +94,10 @@ struct Args {
     /// Sample this router process's CPU time and RSS from /proc.
     #[arg(long)]
     router_pid: Option<u32>,
+    /// ws://: offer permessage-deflate; once agreed, messages of 1 KiB or
+    /// more are sent compressed.
+    #[arg(long)]
+    compression: bool,
     /// pubsub: publishers [1].
     #[arg(long)]
     publishers: Option<usize>,
@@ -182,6 +186,7 @@ fn resolve(mut a: Args) -> Result<Args> {
         progressive
     );
     merge!(a, p, sessions, concurrency, hold, trickle);
+    a.compression |= p.compression;
     Ok(a)
 }
 
@@ -216,6 +221,7 @@ fn target(a: &Args) -> Result<conn::Target> {
         realm: a.realm.clone().unwrap_or_else(|| "realm1".into()),
         login,
         sources: loopback_sources(a.sources.unwrap_or(1)),
+        compression: a.compression,
     })
 }
 

@@ -124,6 +124,10 @@ pub struct WebSocketConfig {
     pub max_message_size: usize,
     /// Also accept RawSocket on this port (sniffing the 0x7F magic byte).
     pub rawsocket_on_same_port: bool,
+    /// Agree to permessage-deflate when a client offers it.
+    pub compression: bool,
+    /// Messages from this size on are sent compressed (when agreed).
+    pub compression_threshold_bytes: usize,
 }
 
 impl Default for WebSocketConfig {
@@ -134,6 +138,8 @@ impl Default for WebSocketConfig {
             path: "/ws".to_owned(),
             max_message_size: MAX_MESSAGE_SIZE,
             rawsocket_on_same_port: false,
+            compression: true,
+            compression_threshold_bytes: 1024,
         }
     }
 }

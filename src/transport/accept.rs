@@ -7,6 +7,8 @@ use super::codec::{FrameDecoder, FrameEncoder};
 use super::error::{eof, Refusal, TransportError};
 use super::rawsocket::{self, HelloError, MAGIC};
 use super::stream::{read_more, split, FrameReader, FrameWriter, Framing, READ_CHUNK};
+use super::websocket::deflate::Compression;
+use super::websocket::extension::PerMessageDeflate;
 use super::websocket::{handshake, Role};
 use super::TransportKind;
 use crate::wire::Serializer;
@@ -27,6 +29,9 @@ pub struct AcceptOptions {
     /// The largest message we accept (announced to RawSocket peers, rounded
     /// down to a power of two, and enforced on every frame).
     pub max_message_size: usize,
+    /// WebSocket permessage-deflate: agreed when a client offers it, with
+    /// this threshold; `None`: never agreed.
+    pub compression: Option<Compression>,
 }
 
 /// The outcome of a successful opening handshake.
@@ -38,6 +43,8 @@ pub struct Handshake {
     pub serializer: Serializer,
     /// The largest message the peer accepts (WebSocket: `usize::MAX`).
     pub peer_max_message_size: usize,
+    /// WebSocket permessage-deflate, when agreed.
+    pub deflate: Option<PerMessageDeflate>,
 }
 
 /// Runs the server side of the opening handshake on `stream` (TCP_NODELAY
@@ -70,9 +77,12 @@ pub async fn accept(
         (true, _) => return Err(TransportError::Handshake("RawSocket is not enabled here")),
         (false, _) => return Err(TransportError::Handshake("WebSocket is not enabled here")),
     };
+    let compress_from = handshake.deflate.and(opts.compression).map(|c| c.threshold);
     let framing = Framing {
-        decoder: FrameDecoder::new(handshake.kind, Role::Server, opts.max_message_size),
-        encoder: FrameEncoder::new(handshake.kind, handshake.serializer, Role::Server),
+        decoder: FrameDecoder::new(handshake.kind, Role::Server, opts.max_message_size)
+            .with_deflate(handshake.deflate, Role::Server),
+        encoder: FrameEncoder::new(handshake.kind, handshake.serializer, Role::Server)
+            .with_deflate(compress_from),
         peer_max: handshake.peer_max_message_size,
     };
     let (reader, writer) = split(stream, buf, framing)?;
@@ -101,6 +111,7 @@ async fn accept_rawsocket(
                 kind: TransportKind::RawSocket,
                 serializer: hello.serializer,
                 peer_max_message_size: hello.max_message_size,
+                deflate: None,
             };
             Ok((handshake, buf))
         }
@@ -118,7 +129,8 @@ async fn accept_websocket(
     opts: &AcceptOptions,
 ) -> Result<(Handshake, BytesMut), TransportError> {
     loop {
-        match handshake::parse_request(&buf, &opts.ws_path) {
+        let deflate = opts.compression.is_some();
+        match handshake::parse_request(&buf, &opts.ws_path, deflate) {
             Ok(Some(upgrade)) => {
                 stream.write_all(&upgrade.response).await?;
                 buf.advance(upgrade.head_len);
@@ -126,6 +138,7 @@ async fn accept_websocket(
                     kind: TransportKind::WebSocket,
                     serializer: upgrade.serializer,
                     peer_max_message_size: usize::MAX,
+                    deflate: upgrade.deflate,
                 };
                 return Ok((handshake, buf));
             }

@@ -1,12 +1,14 @@
 //! A small blocking client on `std::net::TcpStream` for tests: connect with
 //! a timeout, send and receive WAMP message frames, answer pings, inject raw
-//! bytes for protocol-violation tests, and report refused handshakes.
+//! bytes for protocol-violation tests, and report refused handshakes. It
+//! offers WebSocket permessage-deflate when its `ClientOptions` say so.
 
 use super::codec::{FrameDecoder, FrameEncoder, Inbound};
-use super::connect::ClientHandshake;
+use super::connect::{ClientHandshake, ClientOptions};
 use super::error::{eof, Refusal, TransportError};
 use super::stream::{read_more_blocking, READ_CHUNK};
 use super::url;
+use super::websocket::extension::PerMessageDeflate;
 use crate::wire::Serializer;
 use bytes::{Bytes, BytesMut};
 use std::io::{self, Write};
@@ -26,6 +28,7 @@ pub struct Client {
     encoder: FrameEncoder,
     out: BytesMut,
     peer_max: usize,
+    deflate: Option<PerMessageDeflate>,
 }
 
 impl Client {
@@ -46,12 +49,28 @@ impl Client {
         timeout: Duration,
         max_message_size: usize,
     ) -> Result<Client, TransportError> {
+        Client::connect_with(
+            url,
+            serializer,
+            timeout,
+            ClientOptions::new(max_message_size),
+        )
+    }
+
+    /// `connect` with `opts`: the receive limit, and whether to offer
+    /// permessage-deflate.
+    pub fn connect_with(
+        url: &str,
+        serializer: Serializer,
+        timeout: Duration,
+        opts: ClientOptions,
+    ) -> Result<Client, TransportError> {
         let target = url::parse(url)?;
         let mut stream = TcpStream::connect_timeout(&url::resolve(target.authority)?, timeout)?;
         stream.set_read_timeout(Some(timeout))?;
         stream.set_write_timeout(Some(timeout))?;
         stream.set_nodelay(true)?;
-        let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
+        let (mut handshake, request) = ClientHandshake::start(&target, serializer, opts);
         stream.write_all(&request)?;
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
         let peer_max = loop {
@@ -62,7 +81,7 @@ impl Client {
                 return Err(eof("connection closed during the handshake").into());
             }
         };
-        let framing = handshake.framing(max_message_size, peer_max);
+        let framing = handshake.framing(peer_max);
         Ok(Client {
             stream,
             buf,
@@ -70,6 +89,7 @@ impl Client {
             encoder: framing.encoder,
             out: BytesMut::new(),
             peer_max,
+            deflate: handshake.deflate(),
         })
     }
 
@@ -90,6 +110,16 @@ impl Client {
     /// The largest message the server accepts.
     pub fn peer_max_message_size(&self) -> usize {
         self.peer_max
+    }
+
+    /// permessage-deflate as the server agreed to it (`None`: not in use).
+    pub fn deflate(&self) -> Option<PerMessageDeflate> {
+        self.deflate
+    }
+
+    /// Whether the last message received came compressed (RSV1 set).
+    pub fn last_compressed(&self) -> bool {
+        self.decoder.last_compressed()
     }
 
     /// Sends one WAMP message.
