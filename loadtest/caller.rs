@@ -246,6 +246,7 @@ mod tests {
             login: crate::login::Login::from_args(&Default::default(), |_| None).unwrap(),
             sources: Vec::new(),
             tls: None,
+            compression: false,
         };
         tasks(cfg, target, Arc::new(Shared::new(0))).1
     }

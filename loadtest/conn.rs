@@ -7,7 +7,9 @@ use crate::login::Login;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::BytesMut;
 use std::time::Duration;
-use switchyard::transport::{connect_to, FrameReader, FrameWriter, Inbound};
+use switchyard::transport::{
+    connect_to, ClientOptions, Compression, FrameReader, FrameWriter, Inbound,
+};
 use switchyard::wire::{decode, encode, Dict, Message, Serializer, SessionId, Text};
 
 /// How long a router may take to answer the handshake or a request.
@@ -25,6 +27,8 @@ pub struct Target {
     pub sources: Vec<std::net::IpAddr>,
     /// The TLS client configuration of a wss:// or rss:// URL.
     pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// Offer WebSocket permessage-deflate.
+    pub compression: bool,
 }
 
 /// Which source address the next connection uses.
@@ -69,7 +73,13 @@ impl Conn {
         let n = NEXT_SOURCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let source = (!target.sources.is_empty()).then(|| target.sources[n % target.sources.len()]);
         let tls = target.tls.as_ref();
-        let connecting = connect_to(&target.url, target.serializer, 16 << 20, source, tls);
+        let opts = ClientOptions {
+            max_message_size: 16 << 20,
+            compression: target
+                .compression
+                .then_some(Compression { threshold: 1024 }),
+        };
+        let connecting = connect_to(&target.url, target.serializer, opts, source, tls);
         let (reader, writer) = glommio::timer::timeout(ANSWER_TIMEOUT, async {
             connecting
                 .await

@@ -100,6 +100,10 @@ struct Args {
     /// Sample this router process's CPU time and RSS from /proc.
     #[arg(long)]
     router_pid: Option<u32>,
+    /// ws://: offer permessage-deflate; once agreed, messages of 1 KiB or
+    /// more are sent compressed.
+    #[arg(long)]
+    compression: bool,
     /// pubsub: publishers [1].
     #[arg(long)]
     publishers: Option<usize>,
@@ -188,6 +192,7 @@ fn resolve(mut a: Args) -> Result<Args> {
         progressive
     );
     merge!(a, p, sessions, concurrency, hold, trickle);
+    a.compression |= p.compression;
     Ok(a)
 }
 
@@ -239,6 +244,7 @@ fn target(a: &Args) -> Result<conn::Target> {
         login,
         sources: loopback_sources(a.sources.unwrap_or(1)),
         tls,
+        compression: a.compression,
     })
 }
 

@@ -52,6 +52,10 @@ fn bench_profile_parses_and_validates() {
     assert_eq!(c.log_level, "warn");
     assert_eq!(c.session.ping_interval(), None);
     assert!(c.session.outbound_budget_bytes > Config::default().session.outbound_budget_bytes);
+    assert!(
+        !c.websocket.compression,
+        "benchmarks run without compression"
+    );
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Interop with a real third-party client: Autobahn-Python (installed by this
 //! test into a venv under `target/`, from PyPI) runs pub/sub, RPC and the
 //! Advanced RPC features against the router over WebSocket and RawSocket with
-//! JSON, MsgPack and CBOR, and logs in with every method it has a client for
-//! (ticket, WAMP-CRA, cryptosign, SCRAM) against a realm with roles.
+//! JSON, MsgPack and CBOR, logs in with every method it has a client for
+//! (ticket, WAMP-CRA, cryptosign, SCRAM) against a realm with roles, and
+//! negotiates WebSocket permessage-deflate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -181,5 +182,34 @@ fn autobahn_python_logs_in_with_every_method_and_is_authorized_by_role() {
             Duration::from_secs(90),
         );
         assert_interop_ok(&out, &format!("{} over {kind}/{ser}", script.display()));
+    }
+}
+
+/// WebSocket permessage-deflate with Autobahn's own offer (the one its
+/// ApplicationRunner makes): agreed without context takeover, pub/sub and
+/// RPC with ~200 kB payloads (events, arguments and results compressed, a
+/// small event plain, Autobahn's 16 KiB fragments reassembled), on two
+/// shards with every serializer; with compression off the offer is declined
+/// and the same steps pass uncompressed.
+#[test]
+fn autobahn_python_negotiates_permessage_deflate() {
+    let python = autobahn_python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/autobahn_deflate.py");
+    let on = Router::start(2);
+    let mut opts = switchyard::runtime::RouterOptions::local(2);
+    opts.websocket.as_mut().unwrap().accept.compression = None;
+    let off = Router::start_with(opts);
+    for (router, mode) in [(&on, "on"), (&off, "off")] {
+        let ws = format!("ws://{}/ws", router.running.websocket_addr().unwrap());
+        for ser in ["json", "msgpack", "cbor"] {
+            let out = run(
+                Command::new(python)
+                    .arg(&script)
+                    .args([ws.as_str(), ser, mode]),
+                "the autobahn client",
+                Duration::from_secs(90),
+            );
+            assert_interop_ok(&out, &format!("{} {mode} over {ser}", script.display()));
+        }
     }
 }

@@ -163,6 +163,28 @@ fn every_scenario_runs_clean_against_the_router() {
     ));
 }
 
+/// `--compression`: the generator's glommio client offers permessage-deflate
+/// and sends its 4 KiB payloads compressed, as the router does the events
+/// and results; nothing is lost or reordered.
+#[test]
+fn pubsub_and_rpc_run_clean_with_compression() {
+    let router = Router::start(2);
+    let ws = format!("ws://{}/ws", router.running.websocket_addr().unwrap());
+    for scenario in ["pubsub", "rpc"] {
+        assert_clean(&load(
+            &[
+                scenario,
+                "--compression",
+                "--payload",
+                "4096",
+                "--serializer",
+                "msgpack",
+            ],
+            &ws,
+        ));
+    }
+}
+
 #[test]
 fn a_refusing_router_is_reported_as_an_error() {
     let router = Router::start(1);

@@ -130,6 +130,10 @@ pub struct WebSocketConfig {
     pub rawsocket_on_same_port: bool,
     /// WebSocket over TLS on a port of its own (`[websocket.tls]`).
     pub tls: TlsConfig,
+    /// Agree to permessage-deflate when a client offers it.
+    pub compression: bool,
+    /// Messages from this size on are sent compressed (when agreed).
+    pub compression_threshold_bytes: usize,
 }
 
 impl Default for WebSocketConfig {
@@ -141,6 +145,8 @@ impl Default for WebSocketConfig {
             max_message_size: MAX_MESSAGE_SIZE,
             rawsocket_on_same_port: false,
             tls: TlsConfig::disabled(8443),
+            compression: true,
+            compression_threshold_bytes: 1024,
         }
     }
 }

@@ -101,6 +101,12 @@ fn check_websocket(ws: &WebSocketConfig, out: &mut Vec<Problem>) {
         ws.max_message_size,
         MIN_MESSAGE_SIZE..=MAX_MESSAGE_SIZE,
     );
+    in_range(
+        out,
+        "websocket.compression_threshold_bytes",
+        ws.compression_threshold_bytes,
+        0..=MAX_MESSAGE_SIZE,
+    );
 }
 
 fn check_rawsocket(rs: &RawSocketConfig, out: &mut Vec<Problem>) {

@@ -136,7 +136,16 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, incoming: Incoming) {
         tls: ctx.tls.is_some(),
         client_cert: hs.client_cert,
     });
-    let writer = run_writer(writer, outbound.clone(), hs.serializer, span.clone());
+    // The close code the writer ends with: 1000 unless the peer's framing
+    // was at fault (1002, 1007, 1009).
+    let close_code = Rc::new(Cell::new(1000));
+    let writer = run_writer(
+        writer,
+        outbound.clone(),
+        hs.serializer,
+        close_code.clone(),
+        span.clone(),
+    );
     let writer_task = glommio::spawn_local(writer);
     if let Some(l) = ctx.liveness {
         if hs.kind == TransportKind::WebSocket || ctx.ping_rawsocket {
@@ -152,6 +161,7 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, incoming: Incoming) {
         handshake: Login::default(),
         asking: None,
         id: None,
+        close_code: &close_code,
         span,
     };
     session.run(&mut reader).await;
@@ -175,6 +185,8 @@ struct SessionState<'a> {
     /// The authenticator call the handshake waits for.
     asking: Option<(RequestId, Rc<AuthWait>)>,
     id: Option<SessionId>,
+    /// The close code the writer sends.
+    close_code: &'a Cell<u16>,
     span: tracing::Span,
 }
 
@@ -253,9 +265,12 @@ impl SessionState<'_> {
                 Ok(Some(Inbound::Pong(_))) => continue,
                 Ok(Some(Inbound::Close)) | Ok(None) => return,
                 Err(e) => {
+                    if let Some(code) = e.close_code() {
+                        self.close_code.set(code);
+                    }
                     return self
                         .span
-                        .in_scope(|| tracing::debug!(error = %e, "transport error"))
+                        .in_scope(|| tracing::debug!(error = %e, "transport error"));
                 }
             };
             if !self.on_frame(frame) {
@@ -413,6 +428,7 @@ async fn run_writer(
     mut writer: FrameWriter,
     outbound: Rc<Outbound>,
     serializer: Serializer,
+    close_code: Rc<Cell<u16>>,
     span: tracing::Span,
 ) {
     let enc = writer.encoder();
@@ -455,7 +471,7 @@ async fn run_writer(
         };
         enc.message(&mut buf, &encode_to_bytes(serializer, &msg));
     }
-    enc.close(&mut buf, 1000, "");
+    enc.close(&mut buf, close_code.get(), "");
     let _ = writer.write_all(&buf).await;
     writer.shutdown().await;
 }

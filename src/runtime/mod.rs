@@ -337,13 +337,18 @@ fn supervise(
     Err(ShardPanicked { shard, message })
 }
 
-/// What a WebSocket listener accepts.
+/// What a WebSocket listener accepts: permessage-deflate as configured by
+/// default (messages from 1 KiB on compressed).
 pub(crate) fn websocket_accept(path: &str, max_message_size: usize) -> AcceptOptions {
+    let ws = crate::config::WebSocketConfig::default();
     AcceptOptions {
         rawsocket: false,
         websocket: true,
         ws_path: path.to_string(),
         max_message_size,
+        compression: ws.compression.then_some(crate::transport::Compression {
+            threshold: ws.compression_threshold_bytes,
+        }),
     }
 }
 
@@ -354,6 +359,7 @@ pub(crate) fn rawsocket_accept(max_message_size: usize) -> AcceptOptions {
         websocket: false,
         ws_path: String::new(),
         max_message_size,
+        compression: None,
     }
 }
 

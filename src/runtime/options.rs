@@ -5,6 +5,7 @@ use crate::config::{self, Config, Placement};
 use crate::routing::UriCheck;
 use crate::session::outbound::SlowConsumer;
 use crate::shard::{RealmSettings, Settings};
+use crate::transport::Compression;
 
 impl RouterOptions {
     /// The runtime options a validated configuration describes.
@@ -12,6 +13,9 @@ impl RouterOptions {
         let ws = &c.websocket;
         let websocket = ws.enabled.then(|| {
             let mut accept = super::websocket_accept(&ws.path, ws.max_message_size);
+            accept.compression = ws.compression.then_some(Compression {
+                threshold: ws.compression_threshold_bytes,
+            });
             accept.rawsocket = ws.rawsocket_on_same_port;
             ListenerOptions {
                 address: ws.address,

@@ -8,6 +8,8 @@ use super::conn::Conn;
 use super::error::{eof, Refusal, TransportError};
 use super::rawsocket::{self, HelloError, MAGIC};
 use super::stream::{read_more, split, FrameReader, FrameWriter, Framing, READ_CHUNK};
+use super::websocket::deflate::Compression;
+use super::websocket::extension::PerMessageDeflate;
 use super::websocket::{handshake, Role};
 use super::TransportKind;
 use crate::wire::Serializer;
@@ -26,6 +28,9 @@ pub struct AcceptOptions {
     /// The largest message we accept (announced to RawSocket peers, rounded
     /// down to a power of two, and enforced on every frame).
     pub max_message_size: usize,
+    /// WebSocket permessage-deflate: agreed when a client offers it, with
+    /// this threshold; `None`: never agreed.
+    pub compression: Option<Compression>,
 }
 
 /// The outcome of a successful opening handshake.
@@ -39,6 +44,8 @@ pub struct Handshake {
     pub peer_max_message_size: usize,
     /// The SHA-256 of the client certificate TLS verified, if any.
     pub client_cert: Option<[u8; 32]>,
+    /// WebSocket permessage-deflate, when agreed.
+    pub deflate: Option<PerMessageDeflate>,
 }
 
 /// Runs the server side of the opening handshake on `stream` (TCP_NODELAY
@@ -75,9 +82,12 @@ pub async fn accept(
         use sha2::Digest;
         sha2::Sha256::digest(der).into()
     });
+    let compress_from = handshake.deflate.and(opts.compression).map(|c| c.threshold);
     let framing = Framing {
-        decoder: FrameDecoder::new(handshake.kind, Role::Server, opts.max_message_size),
-        encoder: FrameEncoder::new(handshake.kind, handshake.serializer, Role::Server),
+        decoder: FrameDecoder::new(handshake.kind, Role::Server, opts.max_message_size)
+            .with_deflate(handshake.deflate, Role::Server),
+        encoder: FrameEncoder::new(handshake.kind, handshake.serializer, Role::Server)
+            .with_deflate(compress_from),
         peer_max: handshake.peer_max_message_size,
     };
     let (reader, writer) = split(stream, buf, framing)?;
@@ -107,6 +117,7 @@ async fn accept_rawsocket(
                 serializer: hello.serializer,
                 peer_max_message_size: hello.max_message_size,
                 client_cert: None,
+                deflate: None,
             };
             Ok((handshake, buf))
         }
@@ -124,7 +135,8 @@ async fn accept_websocket(
     opts: &AcceptOptions,
 ) -> Result<(Handshake, BytesMut), TransportError> {
     loop {
-        match handshake::parse_request(&buf, &opts.ws_path) {
+        let deflate = opts.compression.is_some();
+        match handshake::parse_request(&buf, &opts.ws_path, deflate) {
             Ok(Some(upgrade)) => {
                 stream.write_all(&upgrade.response).await?;
                 buf.advance(upgrade.head_len);
@@ -133,6 +145,7 @@ async fn accept_websocket(
                     serializer: upgrade.serializer,
                     peer_max_message_size: usize::MAX,
                     client_cert: None,
+                    deflate: upgrade.deflate,
                 };
                 return Ok((handshake, buf));
             }

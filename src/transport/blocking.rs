@@ -1,13 +1,15 @@
 //! A small blocking client on `std::net` for tests: connect (TCP, TLS with
 //! rustls, or a Unix domain socket) with a timeout, send and receive WAMP
 //! message frames, answer pings, inject raw bytes for protocol-violation
-//! tests, and report refused handshakes.
+//! tests, and report refused handshakes. It offers WebSocket
+//! permessage-deflate when its `ClientOptions` say so.
 
 use super::codec::{FrameDecoder, FrameEncoder, Inbound};
-use super::connect::ClientHandshake;
+use super::connect::{ClientHandshake, ClientOptions};
 use super::error::{eof, Refusal, TransportError};
 use super::stream::{read_more_blocking, READ_CHUNK};
 use super::url;
+use super::websocket::extension::PerMessageDeflate;
 use crate::wire::Serializer;
 use bytes::{Bytes, BytesMut};
 use std::io::{self, Read, Write};
@@ -120,6 +122,7 @@ pub struct Client {
     encoder: FrameEncoder,
     out: BytesMut,
     peer_max: usize,
+    deflate: Option<PerMessageDeflate>,
 }
 
 impl Client {
@@ -140,7 +143,23 @@ impl Client {
         timeout: Duration,
         max_message_size: usize,
     ) -> Result<Client, TransportError> {
-        Client::connect_tls(url, serializer, timeout, max_message_size, None)
+        Client::connect_with(
+            url,
+            serializer,
+            timeout,
+            ClientOptions::new(max_message_size),
+        )
+    }
+
+    /// `connect` with `opts`: the receive limit, and whether to offer
+    /// permessage-deflate.
+    pub fn connect_with(
+        url: &str,
+        serializer: Serializer,
+        timeout: Duration,
+        opts: ClientOptions,
+    ) -> Result<Client, TransportError> {
+        Client::connect_with_tls(url, serializer, timeout, opts, None)
     }
 
     /// `connect_with_limit`, with the TLS client configuration `wss://` and
@@ -152,9 +171,21 @@ impl Client {
         max_message_size: usize,
         tls: Option<Arc<rustls::ClientConfig>>,
     ) -> Result<Client, TransportError> {
+        let opts = ClientOptions::new(max_message_size);
+        Client::connect_with_tls(url, serializer, timeout, opts, tls)
+    }
+
+    /// `connect_with` over TLS when the URL says so.
+    pub fn connect_with_tls(
+        url: &str,
+        serializer: Serializer,
+        timeout: Duration,
+        opts: ClientOptions,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Result<Client, TransportError> {
         let target = url::parse(url)?;
         let mut stream = Stream::open(&target, timeout, tls)?;
-        let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
+        let (mut handshake, request) = ClientHandshake::start(&target, serializer, opts);
         stream.write_all(&request)?;
         let mut buf = BytesMut::with_capacity(READ_CHUNK);
         let peer_max = loop {
@@ -165,7 +196,7 @@ impl Client {
                 return Err(eof("connection closed during the handshake").into());
             }
         };
-        let framing = handshake.framing(max_message_size, peer_max);
+        let framing = handshake.framing(peer_max);
         Ok(Client {
             stream,
             buf,
@@ -173,6 +204,7 @@ impl Client {
             encoder: framing.encoder,
             out: BytesMut::new(),
             peer_max,
+            deflate: handshake.deflate(),
         })
     }
 
@@ -193,6 +225,16 @@ impl Client {
     /// The largest message the server accepts.
     pub fn peer_max_message_size(&self) -> usize {
         self.peer_max
+    }
+
+    /// permessage-deflate as the server agreed to it (`None`: not in use).
+    pub fn deflate(&self) -> Option<PerMessageDeflate> {
+        self.deflate
+    }
+
+    /// Whether the last message received came compressed (RSV1 set).
+    pub fn last_compressed(&self) -> bool {
+        self.decoder.last_compressed()
     }
 
     /// Sends one WAMP message.

@@ -2,9 +2,15 @@
 //! `Inbound` frames a reader yields, the `FrameDecoder` picking the right
 //! sans-IO decoder, and the `FrameEncoder` appending complete outbound frames
 //! to a caller's buffer (so many frames can go out in one write).
+//!
+//! With permessage-deflate negotiated, the encoder compresses messages of
+//! at least its threshold (when that makes them smaller: RSV1 set); shorter
+//! ones, and control frames, are copied into the buffer as before.
 
 use super::error::{eof, TransportError};
 use super::rawsocket::{self, FrameType};
+use super::websocket::deflate;
+use super::websocket::extension::PerMessageDeflate;
 use super::websocket::frame::{self as ws, opcode, Role};
 use super::TransportKind;
 use crate::wire::Serializer;
@@ -40,6 +46,21 @@ impl FrameDecoder {
                 FrameDecoder::WebSocket(ws::Decoder::new(role, max_message_size))
             }
         }
+    }
+
+    /// Accepts compressed messages as `agreed` (WebSocket only).
+    pub(crate) fn with_deflate(self, agreed: Option<PerMessageDeflate>, role: Role) -> Self {
+        match (self, agreed) {
+            (FrameDecoder::WebSocket(d), Some(a)) => FrameDecoder::WebSocket(
+                d.with_deflate(a.peer_takes_over_context(role == Role::Server)),
+            ),
+            (other, _) => other,
+        }
+    }
+
+    /// Whether the last message decoded came compressed.
+    pub(crate) fn last_compressed(&self) -> bool {
+        matches!(self, FrameDecoder::WebSocket(d) if d.last_compressed())
     }
 
     pub(crate) fn decode(
@@ -84,7 +105,12 @@ pub struct FrameEncoder {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Encoding {
     RawSocket,
-    WebSocket { data_opcode: u8, masked: bool },
+    WebSocket {
+        data_opcode: u8,
+        masked: bool,
+        /// permessage-deflate: the size from which messages are compressed.
+        compress_from: Option<usize>,
+    },
 }
 
 impl FrameEncoder {
@@ -99,9 +125,30 @@ impl FrameEncoder {
                     opcode::BINARY
                 },
                 masked: role == Role::Client,
+                compress_from: None,
             },
         };
         FrameEncoder { kind }
+    }
+
+    /// This encoder compressing messages of at least `threshold` bytes (once
+    /// permessage-deflate is agreed; `None`: never). No effect on RawSocket.
+    pub fn with_deflate(mut self, threshold: Option<usize>) -> Self {
+        if let Encoding::WebSocket { compress_from, .. } = &mut self.kind {
+            *compress_from = threshold;
+        }
+        self
+    }
+
+    /// Whether this encoder may compress messages.
+    pub fn compresses(&self) -> bool {
+        matches!(
+            self.kind,
+            Encoding::WebSocket {
+                compress_from: Some(_),
+                ..
+            }
+        )
     }
 
     /// Appends a frame carrying one WAMP message. Returns false, writing
@@ -113,8 +160,16 @@ impl FrameEncoder {
             Encoding::WebSocket {
                 data_opcode,
                 masked,
+                compress_from,
             } => {
-                ws::write_frame(out, data_opcode, payload, mask(masked));
+                let compressed = compress_from.is_some_and(|t| payload.len() >= t)
+                    && deflate::compress(payload, |c| {
+                        ws::write_compressed(out, data_opcode, c, mask(masked));
+                    })
+                    .is_some();
+                if !compressed {
+                    ws::write_frame(out, data_opcode, payload, mask(masked));
+                }
                 true
             }
         }

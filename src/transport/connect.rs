@@ -1,7 +1,8 @@
 //! Client side: `connect` opens a RawSocket or WebSocket connection on
 //! glommio (for the load generator and tests), over TCP, TLS or a Unix
 //! domain socket. `ClientHandshake` is the
-//! sans-IO client handshake shared with the blocking client.
+//! sans-IO client handshake shared with the blocking client. Clients offer
+//! WebSocket permessage-deflate only when asked to (`ClientOptions`).
 
 use super::codec::{FrameDecoder, FrameEncoder};
 use super::conn::Conn;
@@ -9,14 +10,36 @@ use super::error::{eof, TransportError};
 use super::rawsocket;
 use super::stream::{read_more, split, FrameReader, FrameWriter, Framing, READ_CHUNK};
 use super::url::{self, Target};
+use super::websocket::deflate::Compression;
+use super::websocket::extension::PerMessageDeflate;
 use super::websocket::{handshake, Role};
 use super::TransportKind;
 use crate::wire::Serializer;
 use bytes::{Buf, BytesMut};
 use futures_lite::AsyncWriteExt;
-use glommio::net::TcpStream;
-use glommio::net::UnixStream;
+use glommio::net::{TcpStream, UnixStream};
 use std::sync::Arc;
+
+/// What a client asks for besides the serializer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// The largest message we accept: announced on RawSocket, enforced on
+    /// receive (after decompression too).
+    pub max_message_size: usize,
+    /// Offer WebSocket permessage-deflate and, once agreed, compress
+    /// messages from this threshold. `None`: no offer.
+    pub compression: Option<Compression>,
+}
+
+impl ClientOptions {
+    /// Accepting up to `max_message_size`, without compression.
+    pub fn new(max_message_size: usize) -> Self {
+        ClientOptions {
+            max_message_size,
+            compression: None,
+        }
+    }
+}
 
 /// Connects to `url` (`ws://host:port/path`, `rs://host:port` or
 /// `tcp://host:port`) asking for `serializer` and announcing that we accept
@@ -27,7 +50,7 @@ pub async fn connect(
     serializer: Serializer,
     max_message_size: usize,
 ) -> Result<(FrameReader, FrameWriter), TransportError> {
-    connect_from(url, serializer, max_message_size, None).await
+    connect_from(url, serializer, ClientOptions::new(max_message_size), None).await
 }
 
 /// `connect` from the local address `local` (port chosen by the kernel).
@@ -38,10 +61,10 @@ pub async fn connect(
 pub async fn connect_from(
     url: &str,
     serializer: Serializer,
-    max_message_size: usize,
+    opts: ClientOptions,
     local: Option<std::net::IpAddr>,
 ) -> Result<(FrameReader, FrameWriter), TransportError> {
-    connect_to(url, serializer, max_message_size, local, None).await
+    connect_to(url, serializer, opts, local, None).await
 }
 
 /// `connect_from`, with the TLS client configuration `wss://` and `rss://`
@@ -49,13 +72,13 @@ pub async fn connect_from(
 pub async fn connect_to(
     url: &str,
     serializer: Serializer,
-    max_message_size: usize,
+    opts: ClientOptions,
     local: Option<std::net::IpAddr>,
     tls: Option<&Arc<rustls::ClientConfig>>,
 ) -> Result<(FrameReader, FrameWriter), TransportError> {
     let target = url::parse(url)?;
     let mut stream = open(&target, local, tls).await?;
-    let (handshake, request) = ClientHandshake::start(&target, serializer, max_message_size);
+    let (mut handshake, request) = ClientHandshake::start(&target, serializer, opts);
     stream.write_all(&request).await?;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let peer_max = loop {
@@ -66,7 +89,7 @@ pub async fn connect_to(
             return Err(eof("connection closed during the handshake").into());
         }
     };
-    let (reader, writer) = split(stream, buf, handshake.framing(max_message_size, peer_max))?;
+    let (reader, writer) = split(stream, buf, handshake.framing(peer_max))?;
     Ok((reader, writer))
 }
 
@@ -117,8 +140,11 @@ async fn open(
 pub(crate) struct ClientHandshake {
     kind: TransportKind,
     serializer: Serializer,
+    opts: ClientOptions,
     /// The `Sec-WebSocket-Key` sent (WebSocket only).
     key: String,
+    /// permessage-deflate, once the server agreed.
+    deflate: Option<PerMessageDeflate>,
 }
 
 impl ClientHandshake {
@@ -126,21 +152,26 @@ impl ClientHandshake {
     pub(crate) fn start(
         target: &Target<'_>,
         serializer: Serializer,
-        max_message_size: usize,
+        opts: ClientOptions,
     ) -> (Self, Vec<u8>) {
         let (request, key) = match target.kind {
             TransportKind::RawSocket => (
-                rawsocket::client_hello(serializer, max_message_size).to_vec(),
+                rawsocket::client_hello(serializer, opts.max_message_size).to_vec(),
                 String::new(),
             ),
-            TransportKind::WebSocket => {
-                handshake::client_request(target.authority, target.path, serializer)
-            }
+            TransportKind::WebSocket => handshake::client_request(
+                target.authority,
+                target.path,
+                serializer,
+                opts.compression.is_some(),
+            ),
         };
         let hs = ClientHandshake {
             kind: target.kind,
             serializer,
+            opts,
             key,
+            deflate: None,
         };
         (hs, request)
     }
@@ -148,7 +179,7 @@ impl ClientHandshake {
     /// Looks for the complete reply at the front of `buf`; when it is there,
     /// removes it and returns the peer's receive limit (`usize::MAX` for
     /// WebSocket). `Ok(None)`: read more.
-    pub(crate) fn receive(&self, buf: &mut BytesMut) -> Result<Option<usize>, TransportError> {
+    pub(crate) fn receive(&mut self, buf: &mut BytesMut) -> Result<Option<usize>, TransportError> {
         match self.kind {
             TransportKind::RawSocket => {
                 let Some(&octets) = buf.first_chunk::<{ rawsocket::HEADER_LEN }>() else {
@@ -159,20 +190,32 @@ impl ClientHandshake {
                 Ok(Some(peer_max))
             }
             TransportKind::WebSocket => {
-                let Some(n) = handshake::check_response(buf, &self.key, self.serializer)? else {
+                let offered = self.opts.compression.is_some();
+                let Some(accepted) =
+                    handshake::check_response(buf, &self.key, self.serializer, offered)?
+                else {
                     return Ok(None);
                 };
-                buf.advance(n);
+                buf.advance(accepted.head_len);
+                self.deflate = accepted.deflate;
                 Ok(Some(usize::MAX))
             }
         }
     }
 
+    /// permessage-deflate, when the server agreed to it.
+    pub(crate) fn deflate(&self) -> Option<PerMessageDeflate> {
+        self.deflate
+    }
+
     /// The client-role codecs for the established connection.
-    pub(crate) fn framing(&self, max_message_size: usize, peer_max: usize) -> Framing {
+    pub(crate) fn framing(&self, peer_max: usize) -> Framing {
+        let compress_from = self.deflate.and(self.opts.compression).map(|c| c.threshold);
         Framing {
-            decoder: FrameDecoder::new(self.kind, Role::Client, max_message_size),
-            encoder: FrameEncoder::new(self.kind, self.serializer, Role::Client),
+            decoder: FrameDecoder::new(self.kind, Role::Client, self.opts.max_message_size)
+                .with_deflate(self.deflate, Role::Client),
+            encoder: FrameEncoder::new(self.kind, self.serializer, Role::Client)
+                .with_deflate(compress_from),
             peer_max,
         }
     }

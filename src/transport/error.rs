@@ -17,13 +17,17 @@ pub enum FrameError {
     /// A WebSocket text message or close reason is not valid UTF-8.
     #[error("invalid UTF-8 in {0}")]
     InvalidUtf8(&'static str),
+    /// A compressed message decompresses to more than the limit (refused
+    /// before more than the limit is allocated).
+    #[error("compressed message exceeds the limit of {limit} bytes once decompressed")]
+    InflatedTooLarge { limit: usize },
 }
 
 impl FrameError {
     /// The WebSocket close code that reports this error (RFC 6455 7.4.1).
     pub fn close_code(&self) -> u16 {
         match self {
-            FrameError::TooLarge { .. } => 1009,
+            FrameError::TooLarge { .. } | FrameError::InflatedTooLarge { .. } => 1009,
             FrameError::Protocol(_) => 1002,
             FrameError::InvalidUtf8(_) => 1007,
         }

@@ -24,9 +24,11 @@ pub mod websocket;
 pub use accept::{accept, AcceptOptions, Handshake};
 pub use codec::{FrameEncoder, Inbound};
 pub use conn::Conn;
-pub use connect::{connect, connect_from, connect_to};
+pub use connect::{connect, connect_from, connect_to, ClientOptions};
 pub use error::{FrameError, Refusal, TransportError};
 pub use stream::{FrameReader, FrameWriter};
+pub use websocket::deflate::Compression;
+pub use websocket::extension::PerMessageDeflate;
 
 /// Which framing a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -205,6 +205,22 @@ impl Client {
         }
     }
 
+    /// A session on `realm` over an already connected transport (e.g. one
+    /// that negotiated compression).
+    pub fn join_over(conn: blocking::Client, serializer: Serializer, realm: &str) -> Client {
+        let mut c = Client {
+            conn,
+            serializer,
+            session: SessionId(0),
+            next_request: 0,
+        };
+        match c.hello(realm) {
+            Message::Welcome { session, .. } => c.session = session,
+            other => panic!("expected WELCOME, got {other:?}"),
+        }
+        c
+    }
+
     /// Opens the transport and a session on `realm`.
     pub fn join(url: &str, serializer: Serializer, realm: &str) -> Client {
         Client::join_with(url, serializer, realm, roles())

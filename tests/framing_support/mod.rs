@@ -59,6 +59,7 @@ pub fn options(max_message_size: usize) -> AcceptOptions {
         websocket: true,
         ws_path: "/ws".into(),
         max_message_size,
+        compression: None,
     }
 }
 

@@ -2,13 +2,19 @@
 //! incremental decoder that reassembles fragmented messages and checks every
 //! rule a WAMP peer can break, frame writers, and masking.
 //!
-//! No extension is ever negotiated, so any RSV bit is an error. The decoder
+//! The one extension is `permessage-deflate` (see `deflate`): when it was
+//! negotiated, RSV1 on a message's first frame marks it compressed, and the
+//! whole message is decompressed once its last fragment is in. Any other
+//! RSV bit, and RSV1 without the extension, is an error. The decoder
 //! enforces the message size limit on the header (and on the running total
-//! of a fragmented message) before any body is buffered.
+//! of a fragmented message) before any body is buffered, and again on the
+//! decompressed size, which never grows past it.
 
+use super::deflate;
 use crate::transport::error::FrameError;
 use crate::transport::Inbound;
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use flate2::Decompress;
 
 /// Which end of the connection we are: servers receive masked frames and
 /// send unmasked ones, clients the reverse.
@@ -38,6 +44,9 @@ pub mod opcode {
 
 /// The FIN bit of the first header octet.
 pub const FIN: u8 = 0x80;
+/// The RSV1 bit of the first header octet: "compressed" under
+/// permessage-deflate (RFC 7692 6).
+pub const RSV1: u8 = 0x40;
 /// The largest control frame payload.
 pub const MAX_CONTROL_LEN: usize = 125;
 
@@ -46,6 +55,9 @@ pub const MAX_CONTROL_LEN: usize = 125;
 pub struct Header {
     /// Last frame of its message.
     pub fin: bool,
+    /// RSV1: a compressed message's first frame (only valid when
+    /// permessage-deflate was negotiated; the decoder checks).
+    pub rsv1: bool,
     /// The opcode (one of `opcode::*`).
     pub opcode: u8,
     /// The masking key, when the frame is masked.
@@ -57,20 +69,26 @@ pub struct Header {
 }
 
 /// Parses the header at the front of `buf` (`Ok(None)`: incomplete). Checks
-/// RSV bits, the opcode, control frame rules and the 64-bit length's MSB.
+/// RSV2 and RSV3 (never valid), RSV1 on control frames, the opcode, control
+/// frame rules and the 64-bit length's MSB.
 pub fn parse_header(buf: &[u8]) -> Result<Option<Header>, FrameError> {
     let Some(&[b0, b1]) = buf.first_chunk::<2>() else {
         return Ok(None);
     };
-    if b0 & 0x70 != 0 {
-        return Err(FrameError::Protocol("RSV bits set without an extension"));
+    if b0 & 0x30 != 0 {
+        return Err(FrameError::Protocol(
+            "RSV2 or RSV3 set without an extension",
+        ));
     }
-    let (fin, op) = (b0 & FIN != 0, b0 & 0x0F);
+    let (fin, rsv1, op) = (b0 & FIN != 0, b0 & RSV1 != 0, b0 & 0x0F);
     match op {
         opcode::CONTINUATION | opcode::TEXT | opcode::BINARY => {}
         opcode::CLOSE | opcode::PING | opcode::PONG => {
             if !fin {
                 return Err(FrameError::Protocol("fragmented control frame"));
+            }
+            if rsv1 {
+                return Err(FrameError::Protocol("RSV1 set on a control frame"));
             }
             if usize::from(b1 & 0x7F) > MAX_CONTROL_LEN {
                 return Err(FrameError::Protocol("control frame over 125 bytes"));
@@ -106,6 +124,7 @@ pub fn parse_header(buf: &[u8]) -> Result<Option<Header>, FrameError> {
     }
     Ok(Some(Header {
         fin,
+        rsv1,
         opcode: op,
         mask,
         header_len: at,
@@ -117,7 +136,16 @@ pub fn parse_header(buf: &[u8]) -> Result<Option<Header>, FrameError> {
 #[derive(Debug)]
 struct Partial {
     text: bool,
+    compressed: bool,
     body: BytesMut,
+}
+
+/// The decoder's side of a negotiated permessage-deflate.
+#[derive(Debug)]
+struct Inflate {
+    /// The connection's own decompressor, kept between messages, when the
+    /// peer takes over context; `None`: the thread's shared one is used.
+    own: Option<Decompress>,
 }
 
 /// Incremental WebSocket decoder: yields whole messages (fragments
@@ -128,6 +156,10 @@ pub struct Decoder {
     max_len: usize,
     partial: Option<Partial>,
     wanted: usize,
+    /// Set when permessage-deflate was negotiated.
+    inflate: Option<Inflate>,
+    /// Whether the last message was compressed.
+    last_compressed: bool,
 }
 
 impl Decoder {
@@ -138,7 +170,25 @@ impl Decoder {
             max_len: max_message_size,
             partial: None,
             wanted: 2,
+            inflate: None,
+            last_compressed: false,
         }
+    }
+
+    /// This decoder with permessage-deflate negotiated: compressed messages
+    /// (RSV1) are accepted and decompressed. `peer_takes_over_context`:
+    /// the peer may refer to its earlier messages, so a decompressor is kept
+    /// for this connection (43 KiB); otherwise the thread's shared one is used.
+    pub fn with_deflate(mut self, peer_takes_over_context: bool) -> Self {
+        self.inflate = Some(Inflate {
+            own: peer_takes_over_context.then(|| Decompress::new(false)),
+        });
+        self
+    }
+
+    /// Whether the last message `decode` returned came compressed.
+    pub fn last_compressed(&self) -> bool {
+        self.last_compressed
     }
 
     /// Takes frames off the front of `buf` until a message or a control
@@ -187,6 +237,14 @@ impl Decoder {
             (Role::Client, true) => return Err(FrameError::Protocol("masked server frame")),
             _ => {}
         }
+        if h.rsv1 && self.inflate.is_none() {
+            return Err(FrameError::Protocol(
+                "RSV1 set without permessage-deflate negotiated",
+            ));
+        }
+        if h.rsv1 && h.opcode == opcode::CONTINUATION {
+            return Err(FrameError::Protocol("RSV1 set on a continuation frame"));
+        }
         let so_far = match (h.opcode, &self.partial) {
             (opcode::CONTINUATION, None) => {
                 return Err(FrameError::Protocol("continuation without a message"))
@@ -210,27 +268,40 @@ impl Decoder {
 
     /// Consumes one unmasked frame; returns what it completes, if anything.
     fn take(&mut self, h: Header, payload: BytesMut) -> Result<Option<Inbound>, FrameError> {
-        let (text, body) = match h.opcode {
+        let (text, compressed, body) = match h.opcode {
             opcode::PING => return Ok(Some(Inbound::Ping(payload.freeze()))),
             opcode::PONG => return Ok(Some(Inbound::Pong(payload.freeze()))),
             opcode::CLOSE => return check_close(&payload).map(|()| Some(Inbound::Close)),
             opcode::CONTINUATION => match self.partial.take() {
                 Some(mut p) => {
                     p.body.extend_from_slice(&payload);
-                    (p.text, p.body)
+                    (p.text, p.compressed, p.body)
                 }
                 None => return Err(FrameError::Protocol("continuation without a message")),
             },
-            op => (op == opcode::TEXT, payload),
+            op => (op == opcode::TEXT, h.rsv1, payload),
         };
         if !h.fin {
-            self.partial = Some(Partial { text, body });
+            self.partial = Some(Partial {
+                text,
+                compressed,
+                body,
+            });
             return Ok(None);
         }
+        let body = match &mut self.inflate {
+            Some(inflate) if compressed => Bytes::from(deflate::decompress(
+                &body,
+                self.max_len,
+                inflate.own.as_mut(),
+            )?),
+            _ => body.freeze(),
+        };
+        self.last_compressed = compressed;
         if text && std::str::from_utf8(&body).is_err() {
             return Err(FrameError::InvalidUtf8("a text message"));
         }
-        Ok(Some(Inbound::Message(body.freeze())))
+        Ok(Some(Inbound::Message(body)))
     }
 }
 
@@ -277,8 +348,18 @@ pub fn write_header(out: &mut BytesMut, fin_opcode: u8, len: usize, mask: Option
 
 /// Appends a complete final frame (`FIN | op`), masked when `mask` is given.
 pub fn write_frame(out: &mut BytesMut, op: u8, payload: &[u8], mask: Option<[u8; 4]>) {
+    write_final(out, FIN | op, payload, mask);
+}
+
+/// Appends a complete final frame of a compressed message (`FIN | RSV1 |
+/// op`): `payload` is already compressed.
+pub fn write_compressed(out: &mut BytesMut, op: u8, payload: &[u8], mask: Option<[u8; 4]>) {
+    write_final(out, FIN | RSV1 | op, payload, mask);
+}
+
+fn write_final(out: &mut BytesMut, first: u8, payload: &[u8], mask: Option<[u8; 4]>) {
     out.reserve(14 + payload.len());
-    write_header(out, FIN | op, payload.len(), mask);
+    write_header(out, first, payload.len(), mask);
     let start = out.len();
     out.put_slice(payload);
     if let Some(key) = mask {
@@ -317,3 +398,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4]) {
 #[cfg(test)]
 #[path = "frame_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "frame_deflate_tests.rs"]
+mod deflate_tests;

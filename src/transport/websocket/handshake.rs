@@ -4,8 +4,12 @@
 //!
 //! The WAMP subprotocol (`wamp.2.json`, `wamp.2.msgpack`, `wamp.2.cbor`) is
 //! chosen in the client's order of preference; a request offering none of
-//! them is refused with HTTP 400 naming the supported ones.
+//! them is refused with HTTP 400 naming the supported ones. When the server
+//! allows it, a `permessage-deflate` offer is answered (see `extension`); a
+//! `Sec-WebSocket-Extensions` header that does not parse is then an HTTP
+//! 400 (with compression off the header is not read).
 
+use super::extension::{self, PerMessageDeflate};
 use crate::transport::error::{Refusal, TransportError};
 use crate::wire::Serializer;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -26,6 +30,8 @@ pub struct Upgrade {
     pub head_len: usize,
     /// The 101 response to send.
     pub response: Vec<u8>,
+    /// permessage-deflate, when agreed.
+    pub deflate: Option<PerMessageDeflate>,
 }
 
 /// A refused request: the HTTP status and a plain-text explanation.
@@ -84,9 +90,10 @@ pub fn accept_key(key: &[u8]) -> String {
     BASE64.encode(sha.finalize())
 }
 
-/// Parses an upgrade request at the front of `buf`, expected on `path`.
-/// `Ok(None)`: the head is incomplete (and still under `MAX_HEAD`).
-pub fn parse_request(buf: &[u8], path: &str) -> Result<Option<Upgrade>, Rejection> {
+/// Parses an upgrade request at the front of `buf`, expected on `path`,
+/// agreeing to permessage-deflate when `deflate` allows it and the client
+/// offers it. `Ok(None)`: the head is incomplete (and still under `MAX_HEAD`).
+pub fn parse_request(buf: &[u8], path: &str, deflate: bool) -> Result<Option<Upgrade>, Rejection> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let head_len = match req.parse(buf) {
@@ -111,9 +118,21 @@ pub fn parse_request(buf: &[u8], path: &str) -> Result<Option<Upgrade>, Rejectio
         return Err(Rejection::new(400, "HTTP/1.1 required\n"));
     }
     let (serializer, key) = check_upgrade_headers(req.headers)?;
+    let agreed = if deflate {
+        let offers =
+            extension::parse(values(req.headers, "sec-websocket-extensions")).map_err(|e| {
+                Rejection::new(400, format!("malformed Sec-WebSocket-Extensions: {e}\n"))
+            })?;
+        extension::answer(&offers)
+    } else {
+        None
+    };
+    let extensions = agreed.as_ref().map_or(String::new(), |(_, value)| {
+        format!("Sec-WebSocket-Extensions: {value}\r\n")
+    });
     let response = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
+         Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n{extensions}\r\n",
         accept_key(key),
         serializer.subprotocol()
     );
@@ -121,6 +140,7 @@ pub fn parse_request(buf: &[u8], path: &str) -> Result<Option<Upgrade>, Rejectio
         serializer,
         head_len,
         response: response.into_bytes(),
+        deflate: agreed.map(|(params, _)| params),
     }))
 }
 
@@ -177,6 +197,17 @@ fn header<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a [u8]> 
         .map(|h| h.value)
 }
 
+/// The value of every header named `name`, in order.
+fn values<'h, 'a: 'h>(
+    headers: &'h [httparse::Header<'a>],
+    name: &'h str,
+) -> impl Iterator<Item = &'a [u8]> + 'h {
+    headers
+        .iter()
+        .filter(move |h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value)
+}
+
 /// Every comma-separated token of every header named `name`, trimmed.
 fn tokens<'h, 'a: 'h>(
     headers: &'h [httparse::Header<'a>],
@@ -194,26 +225,51 @@ fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool 
 }
 
 /// A client's upgrade request for `path` on `host` (the Host header value),
-/// offering `serializer`, and the key the response must acknowledge.
-pub fn client_request(host: &str, path: &str, serializer: Serializer) -> (Vec<u8>, String) {
+/// offering `serializer` (and permessage-deflate when `deflate`), and the
+/// key the response must acknowledge.
+pub fn client_request(
+    host: &str,
+    path: &str,
+    serializer: Serializer,
+    deflate: bool,
+) -> (Vec<u8>, String) {
     let key = BASE64.encode(rand::random::<[u8; 16]>());
+    let extensions = if deflate {
+        format!(
+            "Sec-WebSocket-Extensions: {}\r\n",
+            extension::client_offer()
+        )
+    } else {
+        String::new()
+    };
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: {}\r\n\r\n",
+         Sec-WebSocket-Protocol: {}\r\n{extensions}\r\n",
         serializer.subprotocol()
     );
     (request.into_bytes(), key)
 }
 
+/// An accepted 101 response, as the client sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    /// Length of the response head; bytes after it are WebSocket frames.
+    pub head_len: usize,
+    /// permessage-deflate, when the server agreed to our offer.
+    pub deflate: Option<PerMessageDeflate>,
+}
+
 /// Checks the server's response at the front of `buf` to a request made
-/// with `key` for `serializer`; returns the response head's length.
-/// `Ok(None)`: incomplete. A status other than 101 is `Refused(Http(_))`.
+/// with `key` for `serializer` (offering permessage-deflate when
+/// `deflate`). `Ok(None)`: incomplete. A status other than 101 is
+/// `Refused(Http(_))`.
 pub fn check_response(
     buf: &[u8],
     key: &str,
     serializer: Serializer,
-) -> Result<Option<usize>, TransportError> {
+    deflate: bool,
+) -> Result<Option<Accepted>, TransportError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
     let head_len = match resp.parse(buf) {
@@ -243,7 +299,11 @@ pub fn check_response(
             "server did not select our subprotocol",
         ));
     }
-    Ok(Some(head_len))
+    let extensions = extension::parse(values(resp.headers, "sec-websocket-extensions"))
+        .map_err(|_| TransportError::Handshake("malformed Sec-WebSocket-Extensions"))?;
+    let deflate =
+        extension::check_answer(&extensions, deflate).map_err(TransportError::Handshake)?;
+    Ok(Some(Accepted { head_len, deflate }))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ fn request(extra: &str) -> String {
 }
 
 fn reject(req: &str) -> Rejection {
-    parse_request(req.as_bytes(), "/ws").unwrap_err()
+    parse_request(req.as_bytes(), "/ws", false).unwrap_err()
 }
 
 #[test]
@@ -27,7 +27,7 @@ fn upgrade_picks_the_first_supported_subprotocol_in_client_order() {
     let req = request("Sec-WebSocket-Protocol: wamp.2.ubjson, wamp.2.cbor\r\nSec-WebSocket-Protocol: wamp.2.json\r\n");
     let mut bytes = req.clone().into_bytes();
     bytes.extend_from_slice(b"\x82\x80frame");
-    let up = parse_request(&bytes, "/ws").unwrap().unwrap();
+    let up = parse_request(&bytes, "/ws", false).unwrap().unwrap();
     assert_eq!(up.serializer, Serializer::Cbor);
     assert_eq!(up.head_len, req.len());
     let resp = String::from_utf8(up.response).unwrap();
@@ -41,7 +41,9 @@ fn query_strings_and_header_case_are_accepted() {
     let req = request("sec-websocket-protocol: wamp.2.msgpack\r\n")
         .replace("GET /ws ", "GET /ws?x=1 ")
         .replace("Upgrade: websocket", "UPGRADE: WebSocket");
-    let up = parse_request(req.as_bytes(), "/ws").unwrap().unwrap();
+    let up = parse_request(req.as_bytes(), "/ws", false)
+        .unwrap()
+        .unwrap();
     assert_eq!(up.serializer, Serializer::MsgPack);
 }
 
@@ -50,7 +52,7 @@ fn incomplete_heads_wait_and_huge_ones_are_refused() {
     let req = request("Sec-WebSocket-Protocol: wamp.2.json\r\n");
     for cut in 0..req.len() {
         assert_eq!(
-            parse_request(&req.as_bytes()[..cut], "/ws"),
+            parse_request(&req.as_bytes()[..cut], "/ws", false),
             Ok(None),
             "cut {cut}"
         );
@@ -101,23 +103,80 @@ fn refusals_carry_the_right_status() {
 
 #[test]
 fn client_request_is_accepted_and_its_response_checked() {
-    let (req, key) = client_request("h:1", "/ws", Serializer::Json);
-    let up = parse_request(&req, "/ws").unwrap().unwrap();
+    let (req, key) = client_request("h:1", "/ws", Serializer::Json, false);
+    let up = parse_request(&req, "/ws", true).unwrap().unwrap();
     assert_eq!(up.head_len, req.len());
+    assert_eq!(up.deflate, None, "nothing offered, nothing agreed");
     let mut resp = up.response.clone();
     let n = resp.len();
     resp.extend_from_slice(b"\x81\x00");
+    let accepted = Accepted {
+        head_len: n,
+        deflate: None,
+    };
     assert_eq!(
-        check_response(&resp, &key, Serializer::Json).unwrap(),
-        Some(n)
+        check_response(&resp, &key, Serializer::Json, false).unwrap(),
+        Some(accepted)
     );
     assert_eq!(
-        check_response(&resp[..n - 1], &key, Serializer::Json).unwrap(),
+        check_response(&resp[..n - 1], &key, Serializer::Json, false).unwrap(),
         None
     );
-    assert!(check_response(&resp, "other", Serializer::Json).is_err());
-    assert!(check_response(&resp, &key, Serializer::Cbor).is_err());
+    assert!(check_response(&resp, "other", Serializer::Json, false).is_err());
+    assert!(check_response(&resp, &key, Serializer::Cbor, false).is_err());
     let refused = Rejection::new(400, "no").response();
-    let err = check_response(&refused, &key, Serializer::Json).unwrap_err();
+    let err = check_response(&refused, &key, Serializer::Json, false).unwrap_err();
     assert_eq!(err.refusal(), Some(Refusal::Http(400)));
+}
+
+#[test]
+fn a_deflate_offer_is_answered_only_when_the_server_allows_it() {
+    let (req, key) = client_request("h:1", "/ws", Serializer::Cbor, true);
+    let text = String::from_utf8(req.clone()).unwrap();
+    assert!(text
+        .contains("Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n"));
+    let up = parse_request(&req, "/ws", true).unwrap().unwrap();
+    let agreed = up.deflate.unwrap();
+    assert!(agreed.server_no_context_takeover && agreed.client_no_context_takeover);
+    let resp = String::from_utf8(up.response.clone()).unwrap();
+    assert!(resp.contains(
+        "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; \
+         client_no_context_takeover\r\n"
+    ));
+    let seen = check_response(&up.response, &key, Serializer::Cbor, true).unwrap();
+    assert_eq!(seen.unwrap().deflate, Some(agreed));
+    // An answer to an offer we did not make fails the handshake.
+    assert!(check_response(&up.response, &key, Serializer::Cbor, false).is_err());
+
+    let off = parse_request(&req, "/ws", false).unwrap().unwrap();
+    assert_eq!(off.deflate, None);
+    assert!(!String::from_utf8(off.response.clone())
+        .unwrap()
+        .contains("Extensions"));
+    let seen = check_response(&off.response, &key, Serializer::Cbor, true).unwrap();
+    assert_eq!(seen.unwrap().deflate, None, "a declined offer is no error");
+}
+
+#[test]
+fn a_malformed_extensions_header_is_a_400_when_compression_is_on() {
+    let ok = "Sec-WebSocket-Protocol: wamp.2.json\r\n";
+    for bad in [
+        "permessage-deflate; =1",
+        "permessage-deflate x",
+        "permessage-deflate; a=\"open",
+        "; server_no_context_takeover",
+    ] {
+        let req = request(&format!("{ok}Sec-WebSocket-Extensions: {bad}\r\n"));
+        let r = parse_request(req.as_bytes(), "/ws", true).unwrap_err();
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.body.contains("Sec-WebSocket-Extensions"), "{}", r.body);
+        // Compression off: the header is not looked at.
+        assert!(parse_request(req.as_bytes(), "/ws", false).is_ok());
+    }
+    // An offer we cannot honour is declined, not refused.
+    let req = request(&format!(
+        "{ok}Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=9\r\n"
+    ));
+    let up = parse_request(req.as_bytes(), "/ws", true).unwrap().unwrap();
+    assert_eq!(up.deflate, None);
 }
