@@ -3,14 +3,17 @@
 //! Advanced RPC features against the router over WebSocket and RawSocket with
 //! JSON, MsgPack and CBOR, logs in with every method it has a client for
 //! (ticket, WAMP-CRA, cryptosign, SCRAM) against a realm with roles, and
-//! negotiates WebSocket permessage-deflate.
+//! negotiates WebSocket permessage-deflate; and over WebSocket and RawSocket
+//! over TLS and RawSocket on a Unix domain socket, including a login by
+//! client certificate (authmethod "tls").
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::auth::interop_auth_realm;
 use common::process::{assert_interop_ok, run};
-use common::Router;
+use common::tls::{Pki, SecureRouter, Via};
+use common::{Kind, Router};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -211,5 +214,70 @@ fn autobahn_python_negotiates_permessage_deflate() {
             );
             assert_interop_ok(&out, &format!("{} {mode} over {ser}", script.display()));
         }
+    }
+}
+
+/// Runs tests/interop/autobahn_secure.py with `args`; it must exit 0 and
+/// print INTEROP OK.
+fn run_secure_script(args: &[&str]) {
+    let python = autobahn_python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/autobahn_secure.py");
+    let out = run(
+        Command::new(python).arg(&script).args(args),
+        "the autobahn client",
+        Duration::from_secs(90),
+    );
+    assert_interop_ok(&out, &format!("{} {args:?}", script.display()));
+}
+
+/// Pub/sub and RPC between two Autobahn-Python sessions over WebSocket over
+/// TLS and RawSocket over TLS (an SSLContext trusting only the test CA; one
+/// trusting only the system CAs is refused) and over RawSocket on the Unix
+/// socket (Autobahn's asyncio Component connects to a `unix` endpoint),
+/// with JSON, MsgPack and CBOR, on two shards.
+#[test]
+fn autobahn_python_does_pubsub_and_rpc_over_tls_and_the_unix_socket() {
+    let r = SecureRouter::start(2, "ab");
+    let ca = r.pki.ca.file.display().to_string();
+    let unix = r.unix.display().to_string();
+    let runs = [
+        ("wss", r.url(Via::Tls(Kind::WebSocket)), Some(&ca)),
+        ("rss", r.url(Via::Tls(Kind::RawSocket)), Some(&ca)),
+        ("unix", unix, None),
+    ];
+    for (mode, target, ca) in &runs {
+        for ser in ["json", "msgpack", "cbor"] {
+            let mut args = vec![*mode, target.as_str(), ser];
+            args.extend(ca.map(String::as_str));
+            run_secure_script(&args);
+        }
+    }
+}
+
+/// Autobahn-Python shows a client certificate over wss:// (client
+/// certificates optional on the listener) and joins with authmethod "tls":
+/// WELCOME names the principal holding the certificate's fingerprint.
+#[test]
+fn autobahn_python_logs_in_with_a_client_certificate_over_wss() {
+    let pki = Pki::new("abcert");
+    let device = pki.ca.client("sensor-7");
+    let text = format!(
+        "{}\n[[realms.realm]]\nname = \"devices\"\nanonymous = false\n\
+         [[realms.realm.principals]]\nauthid = \"sensor-7\"\nauthrole = \"device\"\n\
+         tls_certificates = [\"{}\"]\n\
+         [[realms.realm.roles]]\nname = \"device\"\n\
+         permissions = [{{ uri = \"com.\", match = \"prefix\", allow = {{ publish = true }} }}]\n",
+        pki.listeners_toml("optional"),
+        device.fingerprint_colons(),
+    );
+    let router = Router::from_toml(2, &text);
+    let url = router.tls_url(Kind::WebSocket);
+    let (ca, cert, key) = (
+        pki.ca.file.display().to_string(),
+        device.cert.display().to_string(),
+        device.key.display().to_string(),
+    );
+    for ser in ["json", "msgpack", "cbor"] {
+        run_secure_script(&["cert", &url, ser, &ca, &cert, &key, "sensor-7", "devices"]);
     }
 }

@@ -4,12 +4,16 @@
 //! progressive call in one piece are reported as errors, promptly. Against
 //! a realm without anonymous access, every session logs in (ticket, salted
 //! WAMP-CRA, cryptosign); a wrong secret fails the run with the router's
-//! refusal, and bad login options are refused before connecting.
+//! refusal, and bad login options are refused before connecting. Over
+//! RawSocket and WebSocket over TLS (trusting the test CA) and over the Unix
+//! socket, runs are as clean; a CA that did not sign the router's
+//! certificate fails the run.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use common::Router;
+use common::tls::{Ca, SecureRouter, Via};
+use common::{Kind, Router};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use switchyard::auth::crypto::cryptosign::SigningKey;
@@ -561,4 +565,40 @@ fn bad_login_options_are_refused_before_connecting() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {printed}");
         assert!(printed.contains(says), "{args:?}: {printed}");
     }
+}
+
+/// RPC over RawSocket over TLS (`--ca` the test CA, or `--insecure true`) and
+/// over the Unix socket, and acknowledged pub/sub over WebSocket over TLS,
+/// on two shards: nothing lost, duplicated or reordered. A `--ca` that did
+/// not sign the router's certificate fails the run with the certificate
+/// error; `rss://` with neither `--ca` nor `--insecure` is refused before
+/// connecting.
+#[test]
+fn runs_over_tls_and_the_unix_socket_are_clean() {
+    let r = SecureRouter::start(2, "load");
+    let ca = r.pki.ca.file.display().to_string();
+    let rss = r.url(Via::Tls(Kind::RawSocket));
+    let rpc = ["rpc", "--callers", "2", "--callees", "2", "--window", "8"];
+    let over_tls = load(&[&rpc[..], &["--ca", &ca]].concat(), &rss);
+    assert_clean(&over_tls);
+    assert_eq!(
+        over_tls["results"]["extra"]["mode"],
+        "2 callers x 8 in flight -> 2 callees, one procedure each"
+    );
+    assert_clean(&load(&[&rpc[..], &["--insecure", "true"]].concat(), &rss));
+    assert_clean(&load(&rpc, &r.url(Via::Unix)));
+    assert_clean(&load(
+        &["pubsub", "--ack", "true", "--window", "16", "--ca", &ca],
+        &r.url(Via::Tls(Kind::WebSocket)),
+    ));
+
+    let other = Ca::new(&r.pki.dir, "other");
+    let started = Instant::now();
+    let (out, printed, _) = run(&["rpc", "--ca", &other.file.display().to_string()], &rss);
+    assert!(!out.status.success(), "a run trusting another CA succeeded");
+    assert!(printed.contains("UnknownIssuer"), "{printed}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{printed}");
+    let (out, printed, _) = run(&["rpc"], &rss);
+    assert!(!out.status.success());
+    assert!(printed.contains("needs --ca FILE"), "{printed}");
 }

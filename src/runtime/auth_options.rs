@@ -104,6 +104,11 @@ fn principal(realm: &str, c: &PrincipalConfig) -> Principal {
         .scram
         .as_ref()
         .and_then(|s| scram_credential(realm, id, s));
+    p.tls = c
+        .tls_certificates
+        .iter()
+        .filter_map(|f| crate::config::fingerprint(f))
+        .collect();
     p
 }
 

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod process;
+pub mod tls;
 
 use bytes::Bytes;
 use std::time::Duration;
