@@ -38,7 +38,7 @@ from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import CallResult, PublishOptions, SubscribeOptions
 
-from harness import bounded, run_steps, transport, until
+from harness import bounded, join_component, run_steps, transport, until
 
 # The whole script's budget, in seconds.
 TOTAL = 60.0
@@ -130,24 +130,10 @@ class Run:
         return f"{self.prefix}.{name}"
 
     async def join(self, name, realm="realm1"):
-        loop = asyncio.get_running_loop()
         comp = Component(transports=[transport(self.url, self.kind, self.serializer)], realm=realm)
         peer = Peer(name, comp)
-        joined = loop.create_future()
-
-        @comp.on_join
-        def on_join(session, details):
-            peer.tap(session)
-            if not joined.done():
-                joined.set_result(session)
-
-        @comp.on_leave
-        def on_leave(session, details):
-            peer.closed = f"{details.reason} {details.message or ''}".strip()
-
-        comp.start(loop)
         self.peers.append(peer)
-        await bounded(joined, f"{name} joining {realm} over {self.kind}/{self.serializer}")
+        await join_component(comp, peer, f"{name} joining {realm} over {self.kind}/{self.serializer}")
         return peer
 
     async def close_all(self):

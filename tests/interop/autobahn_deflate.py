@@ -29,7 +29,7 @@ from autobahn.websocket.compress import (
     PerMessageDeflateResponseAccept,
 )
 
-from harness import bounded, run_steps
+from harness import bounded, join_component, run_steps
 
 # The whole script's budget, in seconds.
 TOTAL = 60.0
@@ -100,24 +100,10 @@ class Run:
         return f"{self.prefix}.{name}"
 
     async def join(self, name):
-        loop = asyncio.get_running_loop()
         comp = Component(transports=[deflate_transport(self.url, self.serializer)], realm="realm1")
         peer = Peer(name, comp)
-        joined = loop.create_future()
-
-        @comp.on_join
-        def on_join(session, details):
-            peer.tap(session)
-            if not joined.done():
-                joined.set_result(session)
-
-        @comp.on_leave
-        def on_leave(session, details):
-            peer.closed = f"{details.reason} {details.message or ''}".strip()
-
-        comp.start(loop)
         self.peers.append(peer)
-        await bounded(joined, f"{name} joining realm1 over websocket/{self.serializer}")
+        await join_component(comp, peer, f"{name} joining realm1 over websocket/{self.serializer}")
         if self.on:
             assert peer.pmce is not None, "the router did not agree to permessage-deflate"
         else:

@@ -24,6 +24,26 @@ async def bounded(awaitable, what, limit=STEP):
         raise AssertionError(f"no answer within {limit} s: {what}") from None
 
 
+async def join_component(comp, peer, what):
+    """Starts `comp` and waits (bounded) for its session: `peer.tap(session)`
+    sees it join, and `peer.closed` says why it left."""
+    loop = asyncio.get_running_loop()
+    joined = loop.create_future()
+
+    @comp.on_join
+    def on_join(session, details):
+        peer.tap(session)
+        if not joined.done():
+            joined.set_result(session)
+
+    @comp.on_leave
+    def on_leave(session, details):
+        peer.closed = f"{details.reason} {details.message or ''}".strip()
+
+    comp.start(loop)
+    return await bounded(joined, what)
+
+
 async def until(predicate, what, limit=STEP):
     """Polls `predicate` until it holds, failing after `limit` seconds."""
     deadline = time.monotonic() + limit
