@@ -217,6 +217,14 @@ pub struct SessionConfig {
     pub auth_failures_max: u32,
     /// The window of `auth_failures_max`, in milliseconds.
     pub auth_failure_window_ms: u64,
+    /// Most subscriptions one session may hold (0: no limit).
+    pub max_subscriptions: usize,
+    /// Most registrations one session may hold (0: no limit).
+    pub max_registrations: usize,
+    /// Most calls one session may have in flight as caller (0: no limit).
+    pub max_calls_in_flight: usize,
+    /// Most publications per second of one session (0: no limit).
+    pub max_publications_per_s: u32,
 }
 
 impl Default for SessionConfig {
@@ -232,6 +240,10 @@ impl Default for SessionConfig {
             strict_request_ids: false,
             auth_failures_max: 10,
             auth_failure_window_ms: 60_000,
+            max_subscriptions: 10_000,
+            max_registrations: 10_000,
+            max_calls_in_flight: 10_000,
+            max_publications_per_s: 0,
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct Stats {
     pub protocol_violations: u64,
     /// Requests the session's role did not allow.
     pub requests_denied: u64,
+    /// Requests over a per-session limit.
+    pub requests_limited: u64,
     /// RESULTs and INVOCATIONs not sent: too large for the receiver's transport.
     pub oversized_replies: u64,
 }

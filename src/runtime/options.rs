@@ -91,6 +91,12 @@ impl RouterOptions {
                     c.session.auth_failure_window_ms,
                 ),
                 handshake_timeout: c.session.handshake_timeout(),
+                limits: crate::session::limits::Limits {
+                    subscriptions: c.session.max_subscriptions,
+                    registrations: c.session.max_registrations,
+                    calls_in_flight: c.session.max_calls_in_flight,
+                    publications_per_s: c.session.max_publications_per_s,
+                },
             },
         }
     }

@@ -7,6 +7,7 @@
 pub mod deadlines;
 pub mod features;
 pub mod handshake;
+pub mod limits;
 pub mod notify;
 pub mod outbound;
 
@@ -45,6 +46,8 @@ pub struct Session {
     /// The router's own caller of dynamic authenticators: hidden from the
     /// meta API.
     pub internal: bool,
+    /// The publication budget (when publications per second are limited).
+    pub publish_bucket: Option<limits::Bucket>,
     /// Messages waiting for a dynamic authorizer, in order (`None`: none).
     pub parked: Option<Box<std::collections::VecDeque<crate::wire::Message>>>,
 }
@@ -84,6 +87,7 @@ impl Session {
             last_request: 0,
             testaments: Vec::new(),
             internal: false,
+            publish_bucket: None,
             parked: None,
         }
     }

@@ -6,6 +6,7 @@ use super::Shard;
 use crate::auth::{Action, Decision, Grant, Role};
 use crate::realm::Cx;
 use crate::routing::MatchPolicy;
+use crate::session::limits::{reached, Bucket, Exceeded, Limits};
 use crate::session::{Flow, Violation};
 use crate::wire::message::code;
 use crate::wire::options::{
@@ -13,6 +14,7 @@ use crate::wire::options::{
     YieldOptions,
 };
 use crate::wire::{Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text, Value};
+use std::time::Instant;
 
 fn bad_option(e: OptionError) -> Violation {
     Violation::new(e.to_string())
@@ -120,6 +122,74 @@ pub(super) fn deny(cx: &mut Cx<'_>, sid: SessionId, msg: &Message) {
     cx.reply(sid, &error);
 }
 
+/// The limit `msg` would break, if any.
+fn over_limit(
+    cx: &mut Cx<'_>,
+    dealer: &crate::realm::Dealer,
+    sid: SessionId,
+    msg: &Message,
+    limits: &Limits,
+) -> Option<Exceeded> {
+    let session = cx.sessions.get_mut(&sid)?;
+    match msg {
+        Message::Subscribe { .. } => reached(
+            "session.max_subscriptions",
+            session.subscriptions.len(),
+            limits.subscriptions,
+        ),
+        Message::Register { .. } => reached(
+            "session.max_registrations",
+            session.registrations.len(),
+            limits.registrations,
+        ),
+        Message::Call { request, .. } if !dealer.continues_call(sid, *request) => reached(
+            "session.max_calls_in_flight",
+            dealer.calls_of(sid),
+            limits.calls_in_flight,
+        ),
+        Message::Publish { .. } if limits.publications_per_s > 0 => {
+            let (rate, now) = (limits.publications_per_s, Instant::now());
+            let bucket = session
+                .publish_bucket
+                .get_or_insert_with(|| Bucket::full(rate, now));
+            (!bucket.take(rate, now)).then_some(Exceeded {
+                name: "session.max_publications_per_s",
+                value: u64::from(rate),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Refuses a request over a limit: ERROR `switchyard.error.limit_exceeded`
+/// with the limit's name and value (an unacknowledged PUBLISH is dropped).
+#[cold]
+fn refuse(cx: &mut Cx<'_>, sid: SessionId, msg: &Message, hit: Exceeded) {
+    cx.stats.requests_limited += 1;
+    let (request_type, request) = match msg {
+        Message::Publish {
+            options, request, ..
+        } => {
+            if options.get("acknowledge").and_then(Value::as_bool) != Some(true) {
+                return;
+            }
+            (code::PUBLISH, *request)
+        }
+        Message::Subscribe { request, .. } => (code::SUBSCRIBE, *request),
+        Message::Call { request, .. } => (code::CALL, *request),
+        Message::Register { request, .. } => (code::REGISTER, *request),
+        _ => return,
+    };
+    let error = Message::Error {
+        request_type,
+        request,
+        details: Dict::new(),
+        error: Text::from(ErrorUri::LimitExceeded),
+        payload: Payload::args(vec![Value::str(hit.name), Value::UInt(hit.value)]),
+    };
+    cx.reply(sid, &error);
+}
+
 impl Shard {
     /// Handles one message of an established session.
     pub fn handle_message(&mut self, sid: SessionId, msg: Message) -> Result<Flow, Violation> {
@@ -195,6 +265,7 @@ impl Shard {
         msg: Message,
         forced: Option<Grant>,
     ) -> Result<Option<Message>, Violation> {
+        let limits = self.settings.limits;
         let (mut cx, realms, _) = self.split();
         let Some(session) = cx.sessions.get(&sid) else {
             return Ok(None);
@@ -214,6 +285,12 @@ impl Shard {
         if !grant.allow {
             deny(cx, sid, &msg);
             return Ok(None);
+        }
+        if limits.apply_to(&msg) {
+            if let Some(hit) = over_limit(cx, &realm.dealer, sid, &msg, &limits) {
+                refuse(cx, sid, &msg, hit);
+                return Ok(None);
+            }
         }
         let (broker, dealer) = (&mut realm.broker, &mut realm.dealer);
         match msg {

@@ -72,6 +72,8 @@ pub struct Settings {
     pub auth_failure_window: Duration,
     /// Time allowed from connect to WELCOME (bounds authenticator calls).
     pub handshake_timeout: Duration,
+    /// Per-session limits.
+    pub limits: crate::session::limits::Limits,
 }
 
 impl Default for Settings {
@@ -84,6 +86,12 @@ impl Default for Settings {
             auth_failures_max: 10,
             auth_failure_window: Duration::from_secs(60),
             handshake_timeout: Duration::from_secs(10),
+            limits: crate::session::limits::Limits {
+                subscriptions: 10_000,
+                registrations: 10_000,
+                calls_in_flight: 10_000,
+                publications_per_s: 0,
+            },
         }
     }
 }

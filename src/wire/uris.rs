@@ -118,6 +118,8 @@ uri_enum! {
         MaxSessionsReached => "switchyard.error.max_sessions_reached",
         /// The session's outbound queue overflowed (ABORT reason).
         SlowConsumer => "switchyard.error.slow_consumer",
+        /// A per-session limit refused the request (args: the limit's name and value).
+        LimitExceeded => "switchyard.error.limit_exceeded",
     }
 }
 

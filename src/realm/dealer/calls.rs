@@ -132,6 +132,11 @@ impl Calls {
     }
 
     /// Calls in flight.
+    /// Calls `caller` has in flight.
+    pub fn of_caller(&self, caller: SessionId) -> usize {
+        self.by_caller.get(&caller).map_or(0, |e| e.calls.len())
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -140,6 +140,11 @@ impl Dealer {
         self.calls.len()
     }
 
+    /// Calls `caller` has in flight.
+    pub fn calls_of(&self, caller: SessionId) -> usize {
+        self.calls.of_caller(caller)
+    }
+
     /// True when CALL `request` of `sid` continues a progressive call (in
     /// flight, or finished while the caller still streamed).
     pub fn continues_call(&self, sid: SessionId, request: RequestId) -> bool {
