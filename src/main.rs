@@ -84,6 +84,13 @@ fn run(opts: RouterOptions) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let unix = opts.unix.as_ref().map(|u| u.path.clone());
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    match runtime::raise_nofile_limit() {
+        Ok(n) => tracing::info!(
+            descriptors = n,
+            "open-file limit; each session holds one descriptor"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot read the open-file limit"),
+    }
     let running = runtime::start(opts)?;
     let addresses = [
         ("websocket ws://", running.websocket_addr(), "/ws"),

@@ -172,16 +172,14 @@ fn set_address(l: &mut Option<super::ListenerOptions>, addr: Option<SocketAddr>)
 
 /// Accepts connections forever, each in its own task.
 async fn run_accept(listener: TcpListener, ctx: Rc<ConnectionContext>) {
+    let mut failures = super::fds::AcceptFailures::default();
     loop {
         match listener.accept().await {
             Ok(stream) => {
                 let conn = run_connection(ctx.clone(), Incoming::Tcp(stream));
                 glommio::spawn_local(conn).detach();
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                glommio::timer::sleep(Duration::from_millis(10)).await;
-            }
+            Err(e) => failures.failed(&e.into()).await,
         }
     }
 }

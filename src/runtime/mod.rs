@@ -14,10 +14,13 @@ mod auth_answers;
 mod auth_options;
 mod connection;
 mod deadlines;
+mod fds;
 mod listener;
 pub mod mesh;
 mod options;
 mod unix;
+
+pub use fds::raise_nofile_limit;
 
 use crate::realm::ids::MAX_SHARDS;
 use crate::session::outbound::SlowConsumer;

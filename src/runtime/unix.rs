@@ -12,7 +12,6 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::rc::Rc;
-use std::time::Duration;
 
 /// Binds `u.path`, replacing a stale socket file, and sets its mode.
 pub fn bind(u: &UnixOptions) -> io::Result<UnixListener> {
@@ -45,16 +44,14 @@ fn remove_stale(path: &Path) -> io::Result<()> {
 
 /// Accepts connections forever, each in its own task.
 pub async fn run_accept(listener: UnixListener, ctx: Rc<ConnectionContext>) {
+    let mut failures = super::fds::AcceptFailures::default();
     loop {
         match listener.accept().await {
             Ok(stream) => {
                 let conn = run_connection(ctx.clone(), Incoming::Unix(stream));
                 glommio::spawn_local(conn).detach();
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                glommio::timer::sleep(Duration::from_millis(10)).await;
-            }
+            Err(e) => failures.failed(&e.into()).await,
         }
     }
 }
