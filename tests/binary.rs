@@ -32,6 +32,8 @@ fn spawn_router(args: &[&str], capture_stderr: bool) -> Spawned {
         "127.0.0.1:0",
         "--rs",
         "127.0.0.1:0",
+        "--http",
+        "127.0.0.1:0",
         "--shards",
         "2",
     ])
