@@ -168,19 +168,27 @@ async fn route(ctx: &HttpContext, method: &str, path: &str) -> Response {
 /// 200 when every shard answered within the bound; 503 naming the others.
 async fn health(shard: &Rc<RefCell<Shard>>) -> Response {
     let (reports, nr_shards) = gather(shard).await;
+    let (status, body) = health_of(&reports, nr_shards);
+    Response::json(status, body)
+}
+
+/// The status and JSON body of a health check that got `reports`.
+fn health_of(reports: &[ShardReport], nr_shards: usize) -> (u16, serde_json::Value) {
     let silent: Vec<usize> = (0..nr_shards)
         .filter(|s| !reports.iter().any(|r| r.shard == *s))
         .collect();
     if silent.is_empty() {
-        let body = serde_json::json!({"status": "ok", "shards": nr_shards});
-        return Response::json(200, body);
+        return (
+            200,
+            serde_json::json!({"status": "ok", "shards": nr_shards}),
+        );
     }
     let body = serde_json::json!({
         "status": "unavailable",
         "shards": nr_shards,
         "not_answering": silent,
     });
-    Response::json(503, body)
+    (503, body)
 }
 
 /// Every shard's report that came within `SHARD_ANSWER_BOUND`, and the
@@ -199,4 +207,40 @@ async fn gather(shard: &Rc<RefCell<Shard>>) -> (Vec<ShardReport>, usize) {
     }
     let reports = shard.borrow_mut().scrapes.close(op);
     (reports, nr_shards)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realm::report::Footprint;
+
+    fn report(shard: usize) -> ShardReport {
+        ShardReport {
+            shard,
+            stats: crate::realm::Stats::default(),
+            footprint: Footprint::default(),
+        }
+    }
+
+    #[test]
+    fn health_names_the_shards_that_did_not_answer() {
+        let (status, body) = health_of(&[report(0), report(2)], 4);
+        assert_eq!(status, 503);
+        assert_eq!(body["not_answering"], serde_json::json!([1, 3]));
+        let (status, body) = health_of(&[report(1), report(0)], 2);
+        assert_eq!(status, 200);
+        assert_eq!(body["status"], "ok");
+    }
+
+    #[test]
+    fn responses_say_their_length_and_close() {
+        let bytes = Response::text(405, "only GET").to_bytes();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(
+            text.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("Content-Length: 9\r\n"), "{text}");
+        assert!(text.contains("Allow: GET\r\n") && text.contains("Connection: close\r\n"));
+    }
 }
