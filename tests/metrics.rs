@@ -191,3 +191,37 @@ fn the_http_listener_can_be_turned_off() {
     let router = Router::start_with(opts);
     assert_eq!(router.running.http_addr(), None);
 }
+
+#[test]
+fn the_exposition_passes_promtool_check_when_promtool_is_installed() {
+    use std::process::{Command, Stdio};
+    let router = Router::start(2);
+    let mut c = router.join_on(SETUP_2, 1);
+    c.publish_acked("com.metrics.lint", Payload::empty());
+    let reply = request(router.running.http_addr().unwrap(), "GET", "/metrics");
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("promtool is not installed (Debian: apt-get install prometheus); skipped");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(reply.body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+}
+
+const SETUP_2: Setup = Setup {
+    shards: 2,
+    kind: Kind::WebSocket,
+    serializer: Serializer::MsgPack,
+};
