@@ -62,13 +62,17 @@
 //!   machine, the deadline wheel.
 //! - `realm`: the roles (broker, dealer, home), their envelopes and context.
 //! - `shard`: the per-core dispatcher of sessions, messages and envelopes.
-//! - `runtime`: executors, listeners, connection tasks, mesh, supervision.
+//! - `runtime`: executors, listeners, connection tasks, mesh, supervision,
+//!   the operators' HTTP listener (metrics, health) on shard 0.
+//! - `metrics`: the Prometheus exposition of the shards' reports (`realm::report`),
+//!   gathered at scrape time over the mesh.
 //! - `config`: the configuration tree, profiles and validation.
 //! - `auth`: authentication; `auth::crypto` holds the pure primitives of
 //!   WAMP-CRA, WAMP-Cryptosign, WAMP-SCRAM and stored ticket hashes.
 
 pub mod auth;
 pub mod config;
+pub mod metrics;
 pub mod realm;
 pub mod routing;
 pub mod runtime;

@@ -103,6 +103,9 @@ fn run(opts: RouterOptions) -> anyhow::Result<()> {
             println!("switchyard listening {what}{a}");
         }
     }
+    if let Some(a) = running.http_addr() {
+        println!("switchyard listening http http://{a}");
+    }
     if let Some(path) = unix {
         println!("switchyard listening rawsocket unix://{}", path.display());
     }

@@ -21,6 +21,8 @@ struct Spawned {
     child: Child,
     ws: String,
     rs: String,
+    /// The metrics and health listener, `IP:PORT`.
+    http: String,
 }
 
 /// Starts the binary with `args` (plus free ports, 2 unpinned shards) and
@@ -31,6 +33,8 @@ fn spawn_router(args: &[&str], capture_stderr: bool) -> Spawned {
         "--ws",
         "127.0.0.1:0",
         "--rs",
+        "127.0.0.1:0",
+        "--http",
         "127.0.0.1:0",
         "--shards",
         "2",
@@ -43,18 +47,25 @@ fn spawn_router(args: &[&str], capture_stderr: bool) -> Spawned {
     }
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut ws, mut rs) = (String::new(), String::new());
+    let (mut ws, mut rs, mut http) = (String::new(), String::new(), String::new());
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(url) = line.strip_prefix("switchyard listening websocket ") {
             ws = url.to_string() + "/ws";
         } else if let Some(url) = line.strip_prefix("switchyard listening rawsocket ") {
             rs = url.to_string();
+        } else if let Some(addr) = line.strip_prefix("switchyard listening http http://") {
+            http = addr.to_string();
         } else if line.starts_with("switchyard ready") {
             break;
         }
     }
-    Spawned { child, ws, rs }
+    Spawned {
+        child,
+        ws,
+        rs,
+        http,
+    }
 }
 
 /// Sends SIGTERM and waits (bounded) for the exit.
@@ -89,6 +100,20 @@ fn sigterm_says_goodbye_to_every_session_and_exits_zero() {
             other => panic!("expected GOODBYE, got {other:?}"),
         }
     }
+    let (status, _) = terminate(router.child);
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn the_binary_prints_its_http_address_and_answers_health_there() {
+    use std::io::Write;
+    let router = spawn_router(&["--log-level", "warn"], false);
+    let mut s = std::net::TcpStream::connect(&router.http).unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+    assert!(reply.contains("\"shards\":2"), "{reply}");
     let (status, _) = terminate(router.child);
     assert!(status.success(), "exit status {status}");
 }

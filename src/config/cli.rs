@@ -37,6 +37,10 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR|off")]
     pub rs: Option<Listen>,
 
+    /// Metrics/health HTTP listen address, or "off" to disable the listener.
+    #[arg(long, value_name = "ADDR|off")]
+    pub http: Option<Listen>,
+
     /// HTTP path of the WebSocket endpoint, e.g. "/ws".
     #[arg(long, value_name = "PATH")]
     pub ws_path: Option<String>,
@@ -138,6 +142,11 @@ impl Cli {
             self.rs,
             &mut config.rawsocket.enabled,
             &mut config.rawsocket.address,
+        );
+        apply_listen(
+            self.http,
+            &mut config.http.enabled,
+            &mut config.http.address,
         );
         if let Some(path) = &self.ws_path {
             config.websocket.path.clone_from(path);

@@ -17,12 +17,14 @@
 //! - `validate`: the semantic rules.
 //! - `error`: `ConfigError`, `Problem`.
 //! - `cli`: `Cli`, `resolve`, `check_config`, `print_config`.
+//! - `secure_listeners`, `http`: the TLS, Unix-socket and HTTP listeners.
 
 mod auth;
 mod auth_check;
 pub use auth_check::fingerprint;
 pub mod cli;
 mod error;
+mod http;
 mod load;
 mod secure_listeners;
 mod tree;
@@ -33,6 +35,7 @@ pub use auth::{
     RoleConfig, Secret, SecretFrom, REDACTED,
 };
 pub use error::{ConfigError, Problem, ProblemKind};
+pub use http::HttpConfig;
 pub use secure_listeners::{TlsConfig, UnixConfig};
 pub use tree::{
     Config, HistoryConfig, LogFormat, MeshConfig, Placement, RawSocketConfig, RealmConfig,

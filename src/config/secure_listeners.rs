@@ -147,17 +147,20 @@ pub fn check_unix(u: &UnixConfig, out: &mut Vec<Problem>) {
     }
 }
 
+/// Whether two listening addresses would take the same port (port 0, a
+/// free port each time, never clashes).
+pub fn clashes(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() != 0
+        && a.port() == b.port()
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
+
 /// Ports of enabled TCP listeners must differ (port 0 excepted).
 pub fn check_ports(listeners: &[(&str, bool, SocketAddr)], out: &mut Vec<Problem>) {
     for (i, (key, on, addr)) in listeners.iter().enumerate() {
-        let clash = listeners[..i].iter().find(|(_, other_on, other)| {
-            *on && *other_on
-                && addr.port() != 0
-                && addr.port() == other.port()
-                && (addr.ip() == other.ip()
-                    || addr.ip().is_unspecified()
-                    || other.ip().is_unspecified())
-        });
+        let clash = listeners[..i]
+            .iter()
+            .find(|(_, other_on, other)| *on && *other_on && clashes(*addr, *other));
         if let Some((other_key, _, other)) = clash {
             out.push(Problem::invalid(
                 format!("{key}.address"),

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{AuthenticatorConfig, PrincipalConfig, RoleConfig};
+use super::http::HttpConfig;
 use super::secure_listeners::{TlsConfig, UnixConfig};
 
 /// 16 MiB: the default and largest message size for both transports.
@@ -41,6 +42,8 @@ pub struct Config {
     pub rawsocket: RawSocketConfig,
     /// RawSocket on a Unix domain socket.
     pub unix: UnixConfig,
+    /// The operators' HTTP listener: metrics, health, readiness.
+    pub http: HttpConfig,
     /// Per-session limits and policies.
     pub session: SessionConfig,
     /// The shard-to-shard channels.
@@ -60,6 +63,7 @@ impl Default for Config {
             websocket: WebSocketConfig::default(),
             rawsocket: RawSocketConfig::default(),
             unix: UnixConfig::default(),
+            http: HttpConfig::default(),
             session: SessionConfig::default(),
             mesh: MeshConfig::default(),
             realms: RealmsConfig::default(),

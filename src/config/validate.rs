@@ -136,6 +136,16 @@ fn check_listeners(c: &Config, out: &mut Vec<Problem>) {
     check_tls("websocket.tls", &ws.tls, out);
     check_tls("rawsocket.tls", &rs.tls, out);
     check_unix(&c.unix, out);
+    super::http::check_http(
+        &c.http,
+        &[
+            ("websocket", ws.enabled, ws.address),
+            ("rawsocket", rs.enabled, rs.address),
+            ("websocket.tls", ws.tls.enabled, ws.tls.address),
+            ("rawsocket.tls", rs.tls.enabled, rs.tls.address),
+        ],
+        out,
+    );
     check_ports(
         &[
             ("websocket", ws.enabled, ws.address),

@@ -8,6 +8,7 @@ use super::broker::StoredEvent;
 use super::dealer::CalleeEntry;
 use super::ids::{CalleeAddr, CallerAddr, OpId, ShardId};
 use super::meta::{MetaPart, SessionQuery, SubscriptionQuery};
+pub use super::report::ReportMsg;
 use crate::routing::MatchPolicy;
 use crate::wire::options::{CancelMode, InvokePolicy, Recipients};
 use crate::wire::{
@@ -34,6 +35,8 @@ pub enum Envelope {
     Dealer { realm: Text, msg: DealerMsg },
     /// For the home tables of the receiving shard.
     Home(HomeMsg),
+    /// For the receiving shard itself: reports for metrics and health.
+    Report(ReportMsg),
 }
 
 /// Envelopes a broker receives.

@@ -13,6 +13,7 @@ pub mod home;
 pub mod ids;
 pub mod meta;
 mod pending;
+pub mod report;
 pub mod timers;
 
 pub use broker::{Broker, HistorySpec, PubSubPolicy, Retention};

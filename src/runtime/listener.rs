@@ -23,9 +23,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
-/// The bound addresses a shard reports when ready, in the order of
-/// `RouterOptions::listeners`.
-pub type Bound = io::Result<[Option<SocketAddr>; LISTENERS]>;
+/// The addresses a shard bound.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    /// In the order of `RouterOptions::listeners`.
+    pub tcp: [Option<SocketAddr>; LISTENERS],
+    /// The HTTP listener (shard 0 only).
+    pub http: Option<SocketAddr>,
+}
 
 /// What a shard thread starts from.
 pub struct ShardStart {
@@ -36,7 +41,8 @@ pub struct ShardStart {
     pub tls: [Option<Arc<TlsServer>>; LISTENERS],
     pub mesh: MeshEnds,
     pub stop: Arc<AtomicBool>,
-    pub ready: Sender<Bound>,
+    /// The addresses bound, once the shard listens, or why it cannot.
+    pub ready: Sender<io::Result<Bound>>,
     /// For shards other than 0: the addresses shard 0 bound (ports resolved).
     pub addresses: Option<Receiver<[Option<SocketAddr>; LISTENERS]>>,
 }
@@ -122,7 +128,21 @@ pub async fn run_shard(start: ShardStart) {
         },
         None => None,
     };
-    let _ = start.ready.send(Ok(bound));
+    let http = match opts.http.filter(|_| start.shard == 0) {
+        Some(address) => match bind_http(address, &shard, &start.stop) {
+            Ok((addr, task)) => {
+                accepting.push(task);
+                Some(addr)
+            }
+            Err(e) => {
+                let why = format!("cannot listen on {address} (http): {e}");
+                let _ = start.ready.send(Err(io::Error::other(why)));
+                return;
+            }
+        },
+        None => None,
+    };
+    let _ = start.ready.send(Ok(Bound { tcp: bound, http }));
     if opts.panic_shard == Some(start.shard) {
         panic!("injected fault: shard {} panics", start.shard);
     }
@@ -162,6 +182,22 @@ fn bind(address: SocketAddr) -> io::Result<TcpListener> {
     // SAFETY: the descriptor is a bound, listening TCP socket that nothing
     // else owns once `into_raw_fd` gave it up.
     Ok(unsafe { TcpListener::from_raw_fd(socket.into_raw_fd()) })
+}
+
+/// Binds the HTTP listener and starts accepting on it.
+fn bind_http(
+    address: SocketAddr,
+    shard: &Rc<RefCell<Shard>>,
+    stop: &Arc<AtomicBool>,
+) -> io::Result<(SocketAddr, glommio::Task<()>)> {
+    let listener = bind(address)?;
+    let addr = listener.local_addr()?;
+    let ctx = Rc::new(super::http::HttpContext {
+        shard: shard.clone(),
+        stop: stop.clone(),
+    });
+    let task = super::http::run_http(listener, ctx).instrument(tracing::Span::current());
+    Ok((addr, glommio::spawn_local(task)))
 }
 
 fn set_address(l: &mut Option<super::ListenerOptions>, addr: Option<SocketAddr>) {

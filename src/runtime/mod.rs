@@ -1,7 +1,8 @@
 //! The runtime, the only async layer: starts one glommio executor per shard
 //! (pinned or not), wires the mesh, binds every listener on every shard
 //! (SO_REUSEPORT: the kernel spreads connections), runs the connection
-//! tasks and each shard's deadline sweeper, supervises the shard threads,
+//! tasks and each shard's deadline sweeper, serves the operators' HTTP
+//! endpoints (metrics, health) on shard 0, supervises the shard threads,
 //! and stops it all gracefully.
 //!
 //! Shard 0 binds first so that a port 0 in the configuration resolves to one
@@ -15,12 +16,14 @@ mod auth_options;
 mod connection;
 mod deadlines;
 mod fds;
+mod http;
 mod listener;
 pub mod mesh;
 mod options;
 mod unix;
 
 pub use fds::raise_nofile_limit;
+pub use http::{MAX_HEAD as HTTP_MAX_HEAD, SHARD_ANSWER_BOUND};
 
 use crate::realm::ids::MAX_SHARDS;
 use crate::session::outbound::SlowConsumer;
@@ -71,6 +74,8 @@ pub struct RouterOptions {
     /// RawSocket over TLS, on a port of its own.
     pub rawsocket_tls: Option<ListenerOptions>,
     pub unix: Option<UnixOptions>,
+    /// The operators' HTTP listener (metrics, health), served by shard 0.
+    pub http: Option<SocketAddr>,
     pub handshake_timeout: Duration,
     /// Idle time before a peer is pinged (`None`: never).
     pub ping_interval: Option<Duration>,
@@ -131,6 +136,7 @@ impl RouterOptions {
             websocket_tls: None,
             rawsocket_tls: None,
             unix: None,
+            http: Some(addr),
             handshake_timeout: Duration::from_secs(10),
             ping_interval: Some(Duration::from_secs(30)),
             ping_timeout: Duration::from_secs(10),
@@ -170,6 +176,7 @@ pub struct ShardPanicked {
 /// A running router.
 pub struct Running {
     bound: [Option<SocketAddr>; LISTENERS],
+    http: Option<SocketAddr>,
     tls: Vec<Arc<TlsServer>>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<Result<(), ShardPanicked>>>,
@@ -194,6 +201,11 @@ impl Running {
     /// The RawSocket-over-TLS listener's address.
     pub fn rawsocket_tls_addr(&self) -> Option<SocketAddr> {
         self.bound[3]
+    }
+
+    /// The HTTP listener's address (metrics, health, readiness).
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http
     }
 
     /// Reads every TLS listener's certificate and key again, for the
@@ -305,13 +317,14 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
     // Shard 0 resolves port 0 to real ports; the others bind the same ones.
     let bound = readies[0].recv().map_err(|_| not_started())??;
     for tx in &address_txs[1..] {
-        tx.send(bound).map_err(|_| not_started())?;
+        tx.send(bound.tcp).map_err(|_| not_started())?;
     }
     for ready in &readies[1..] {
         ready.recv().map_err(|_| not_started())??;
     }
     Ok(Running {
-        bound,
+        bound: bound.tcp,
+        http: bound.http,
         tls: tls.into_iter().flatten().collect(),
         stop,
         threads,

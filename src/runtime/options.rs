@@ -56,6 +56,7 @@ impl RouterOptions {
             websocket_tls,
             rawsocket_tls,
             unix,
+            http: c.http.enabled.then_some(c.http.address),
             handshake_timeout: c.session.handshake_timeout(),
             ping_interval: c.session.ping_interval(),
             ping_timeout: c.session.ping_timeout(),

@@ -13,10 +13,13 @@ mod dispatch;
 mod lifecycle;
 mod login;
 mod pump;
+mod report;
 
+pub use crate::realm::report::{Footprint, ShardReport};
 pub use lifecycle::Opened;
 pub use login::{auth_answer, HandshakeOutcome};
 pub use pump::pump;
+pub use report::Scrapes;
 
 use crate::auth::limiter::Limiter;
 use crate::auth::RealmAuth;
@@ -96,43 +99,6 @@ impl Default for Settings {
     }
 }
 
-/// How much routing state a shard holds (for tests and diagnostics).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Footprint {
-    pub sessions: usize,
-    pub topics: usize,
-    pub interest: usize,
-    pub procedures: usize,
-    pub home_subscriptions: usize,
-    pub home_registrations: usize,
-    pub invocations: usize,
-    pub calls: usize,
-    pub pending: usize,
-    /// Topics with a retained event kept here.
-    pub retained: usize,
-    /// Bytes of retained events kept here.
-    pub retained_bytes: usize,
-}
-
-/// The footprint of several shards is the sum of theirs.
-impl std::iter::Sum for Footprint {
-    fn sum<I: Iterator<Item = Footprint>>(iter: I) -> Footprint {
-        iter.fold(Footprint::default(), |a, f| Footprint {
-            sessions: a.sessions + f.sessions,
-            topics: a.topics + f.topics,
-            interest: a.interest + f.interest,
-            procedures: a.procedures + f.procedures,
-            home_subscriptions: a.home_subscriptions + f.home_subscriptions,
-            home_registrations: a.home_registrations + f.home_registrations,
-            invocations: a.invocations + f.invocations,
-            calls: a.calls + f.calls,
-            retained: a.retained + f.retained,
-            retained_bytes: a.retained_bytes + f.retained_bytes,
-            pending: a.pending + f.pending,
-        })
-    }
-}
-
 /// One shard's routing state.
 pub struct Shard {
     pub id: ShardId,
@@ -157,6 +123,8 @@ pub struct Shard {
     auth_requests: u64,
     /// Authorizer calls in flight, by request ID.
     authz_asked: FxHashMap<RequestId, authorize::AuthzAsked>,
+    /// Collections of shard reports this shard started (metrics, health).
+    pub scrapes: Scrapes,
     pub outbox: Outbox,
 }
 
@@ -194,6 +162,7 @@ impl Shard {
             )),
             auth_requests: 0,
             authz_asked: FxHashMap::default(),
+            scrapes: Scrapes::default(),
             outbox: Outbox::new(id, nr_shards),
         }
     }
@@ -292,7 +261,7 @@ impl Shard {
         }
     }
 
-    /// Hands an envelope to the role it is for.
+    /// Hands an envelope to the role it is for (reports: to the shard itself).
     fn apply(&mut self, env: Envelope) {
         let (mut cx, realms, home) = self.split();
         match env {
@@ -303,6 +272,7 @@ impl Shard {
                 realm_entry(realms, realm).dealer.apply(&mut cx, msg)
             }
             Envelope::Home(msg) => home.apply(&mut cx, msg),
+            Envelope::Report(msg) => self.apply_report(msg),
         }
     }
 

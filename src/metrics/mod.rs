@@ -1,0 +1,204 @@
+//! Prometheus exposition of the shards' reports. A scrape gathers one
+//! `ShardReport` per shard (over the mesh, at scrape time: the hot path
+//! only bumps plain per-shard integers), then builds a fresh
+//! `prometheus-client` registry from those numbers and encodes it in the
+//! Prometheus text format (0.0.4).
+//!
+//! Every metric has a `shard` label: one series per shard (`shard="0"`,
+//! `shard="1"`, ...) and one summed over the shards that answered,
+//! `shard="all"` (aggregate with `{shard!="all"}` to avoid counting twice).
+//! `switchyard_shard_up{shard}` is 1 for each shard that answered within the
+//! scrape's bound and 0 for the others (whose series are then absent).
+
+use crate::realm::report::ShardReport;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// The `Content-Type` of the exposition.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// Reads one number from a report.
+type Read = fn(&ShardReport) -> u64;
+
+type Labels = Vec<(&'static str, String)>;
+
+/// Counters (exposed with a `_total` suffix): name, help, value.
+const COUNTERS: &[(&str, &str, Read)] = &[
+    ("sessions_opened", "Sessions opened (WELCOME sent)", |r| {
+        r.stats.sessions_opened
+    }),
+    ("events_delivered", "EVENTs queued to subscribers", |r| {
+        r.stats.events_delivered
+    }),
+    (
+        "events_dropped",
+        "EVENTs dropped for a slow consumer (slow_consumer = drop_events)",
+        |r| r.stats.events_dropped,
+    ),
+    (
+        "events_filtered",
+        "Deliveries a publish's receiver lists (black/white lists) turned away",
+        |r| r.stats.events_filtered,
+    ),
+    ("calls", "CALLs routed", |r| r.stats.calls),
+    (
+        "protocol_violations",
+        "Sessions aborted for a protocol violation",
+        |r| r.stats.protocol_violations,
+    ),
+    (
+        "requests_denied",
+        "Requests the session's role did not allow",
+        |r| r.stats.requests_denied,
+    ),
+    (
+        "requests_limited",
+        "Requests over a per-session limit",
+        |r| r.stats.requests_limited,
+    ),
+    (
+        "slow_consumer_disconnects",
+        "Sessions disconnected for exceeding their outbound budget",
+        |r| r.stats.slow_consumer_disconnects,
+    ),
+    (
+        "oversized_replies",
+        "RESULTs and INVOCATIONs not sent: too large for the receiver's transport",
+        |r| r.stats.oversized_replies,
+    ),
+    (
+        "retained_evicted",
+        "Retained events evicted to stay within the realm's bounds",
+        |r| r.stats.retained_evicted,
+    ),
+];
+
+/// Gauges: name, help, value.
+const GAUGES: &[(&str, &str, Read)] = &[
+    ("sessions_open", "Client sessions open", |r| {
+        r.footprint.sessions as u64
+    }),
+    (
+        "topics",
+        "Topics (with their match policy) with local subscribers",
+        |r| r.footprint.topics as u64,
+    ),
+    (
+        "procedures",
+        "Registrations known (every shard holds a replica of each)",
+        |r| r.footprint.procedures as u64,
+    ),
+    (
+        "calls_in_flight",
+        "CALLs waiting for their result (caller side)",
+        |r| r.footprint.calls as u64,
+    ),
+    (
+        "invocations_in_flight",
+        "INVOCATIONs waiting for their YIELD (callee side)",
+        |r| r.footprint.invocations as u64,
+    ),
+    (
+        "retained_events",
+        "Topics with a retained event kept here",
+        |r| r.footprint.retained as u64,
+    ),
+    (
+        "retained_bytes",
+        "Bytes of retained events kept here",
+        |r| r.footprint.retained_bytes as u64,
+    ),
+];
+
+fn shard_label(shard: usize) -> Labels {
+    vec![("shard", shard.to_string())]
+}
+
+fn all_label() -> Labels {
+    vec![("shard", "all".to_string())]
+}
+
+fn gauge_value(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// The Prometheus text of `reports` (the shards that answered) out of `nr_shards`.
+pub fn exposition(reports: &[ShardReport], nr_shards: usize) -> String {
+    let mut registry = Registry::with_prefix("switchyard");
+    for (name, help, read) in COUNTERS {
+        let family = Family::<Labels, Counter>::default();
+        for r in reports {
+            family.get_or_create(&shard_label(r.shard)).inc_by(read(r));
+        }
+        let sum = reports.iter().map(read).sum();
+        family.get_or_create(&all_label()).inc_by(sum);
+        registry.register(*name, *help, family);
+    }
+    for (name, help, read) in GAUGES {
+        let family = Family::<Labels, Gauge>::default();
+        for r in reports {
+            family
+                .get_or_create(&shard_label(r.shard))
+                .set(gauge_value(read(r)));
+        }
+        let sum = reports.iter().map(read).sum();
+        family.get_or_create(&all_label()).set(gauge_value(sum));
+        registry.register(*name, *help, family);
+    }
+    let up = Family::<Labels, Gauge>::default();
+    for shard in 0..nr_shards {
+        let answered = reports.iter().any(|r| r.shard == shard);
+        up.get_or_create(&shard_label(shard))
+            .set(i64::from(answered));
+    }
+    registry.register(
+        "shard_up",
+        "1 when the shard answered the scrape in time",
+        up,
+    );
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = prometheus_text::encode(&mut out, &registry);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realm::report::Footprint;
+    use crate::realm::Stats;
+
+    fn report(shard: usize, calls: u64, sessions: usize) -> ShardReport {
+        ShardReport {
+            shard,
+            stats: Stats {
+                calls,
+                ..Stats::default()
+            },
+            footprint: Footprint {
+                sessions,
+                ..Footprint::default()
+            },
+        }
+    }
+
+    #[test]
+    fn every_metric_is_per_shard_and_summed() {
+        let text = exposition(&[report(0, 3, 1), report(2, 4, 5)], 3);
+        for line in [
+            "# TYPE switchyard_calls_total counter",
+            "switchyard_calls_total{shard=\"0\"} 3",
+            "switchyard_calls_total{shard=\"2\"} 4",
+            "switchyard_calls_total{shard=\"all\"} 7",
+            "# TYPE switchyard_sessions_open gauge",
+            "switchyard_sessions_open{shard=\"all\"} 6",
+            "switchyard_shard_up{shard=\"1\"} 0",
+            "switchyard_shard_up{shard=\"2\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+        }
+    }
+}

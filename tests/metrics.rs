@@ -1,0 +1,227 @@
+//! The operators' HTTP endpoints over real sockets: `/metrics` in the
+//! Prometheus text format, gathered from every shard at scrape time,
+//! `/health`, `/ready`, and the answers to bad requests. The HTTP client is
+//! a plain `std::net::TcpStream`: write a request, read until the router
+//! closes the connection.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Client, Kind, Router, Setup};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+use switchyard::runtime::RouterOptions;
+use switchyard::wire::{Message, Payload, Serializer};
+
+/// Status, headers (lowercased names) and body of one HTTP exchange.
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+/// Sends `request` as is and reads the whole reply.
+fn exchange(addr: SocketAddr, request: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request).unwrap();
+    // The request ends here: a head cut short is answered at once.
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply {
+        status,
+        headers: head.to_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+fn request(addr: SocketAddr, method: &str, path: &str) -> Reply {
+    let text = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    exchange(addr, text.as_bytes())
+}
+
+/// Samples by (metric name, `shard` label); every line must be a comment
+/// (`# HELP`/`# TYPE`) or a sample `name{labels} value`.
+fn parse(text: &str) -> BTreeMap<(String, String), u64> {
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix("# ") {
+            let kind = comment.split(' ').next().unwrap();
+            assert!(kind == "HELP" || kind == "TYPE", "bad comment: {line}");
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("a sample");
+        let (name, labels) = series.split_once('{').expect("labels");
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+        assert!(name.chars().all(valid), "bad metric name: {line}");
+        let shard = labels
+            .strip_prefix("shard=\"")
+            .and_then(|l| l.strip_suffix("\"}"))
+            .expect("one shard label");
+        let value: f64 = value.parse().expect("a number");
+        out.insert((name.to_string(), shard.to_string()), value as u64);
+    }
+    out
+}
+
+fn scrape(router: &Router) -> BTreeMap<(String, String), u64> {
+    let reply = request(router.running.http_addr().unwrap(), "GET", "/metrics");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply
+        .headers
+        .contains("content-type: text/plain; version=0.0.4"));
+    parse(&reply.body)
+}
+
+fn value(m: &BTreeMap<(String, String), u64>, name: &str, shard: &str) -> u64 {
+    *m.get(&(name.to_string(), shard.to_string()))
+        .unwrap_or_else(|| panic!("{name}{{shard=\"{shard}\"}} missing"))
+}
+
+/// The `shard="all"` series of every metric is the sum of the shards'.
+fn assert_sums(m: &BTreeMap<(String, String), u64>, shards: usize) {
+    let names: Vec<&String> = m.keys().map(|(n, _)| n).collect();
+    for name in names.into_iter().filter(|n| *n != "switchyard_shard_up") {
+        let sum: u64 = (0..shards).map(|s| value(m, name, &s.to_string())).sum();
+        assert_eq!(value(m, name, "all"), sum, "{name}");
+    }
+}
+
+const SETUP: Setup = Setup {
+    shards: 3,
+    kind: Kind::RawSocket,
+    serializer: Serializer::Json,
+};
+
+/// One publish to `topic`, seen by `sub`, and one call of `procedure`.
+fn traffic(publisher: &mut Client, sub: &mut Client, caller: &mut Client, callee: &mut Client) {
+    publisher.publish_acked("com.metrics.news", Payload::empty());
+    assert!(matches!(sub.recv(), Message::Event { .. }));
+    caller.call("com.metrics.add", Payload::empty());
+    callee.serve_one(|_| Payload::empty());
+    assert!(matches!(caller.recv(), Message::Result { .. }));
+}
+
+#[test]
+fn metrics_count_each_shards_sessions_events_and_calls_and_grow_with_traffic() {
+    let router = Router::start(SETUP.shards);
+    let mut callee = router.join_on(SETUP, 0);
+    let mut sub = router.join_on(SETUP, 1);
+    let mut caller = router.join_on(SETUP, 1);
+    let mut publisher = router.join_on(SETUP, 2);
+    sub.subscribe("com.metrics.news");
+    callee.register("com.metrics.add").unwrap();
+    for _ in 0..5 {
+        traffic(&mut publisher, &mut sub, &mut caller, &mut callee);
+    }
+    let first = scrape(&router);
+    for (shard, sessions) in [("0", 1), ("1", 2), ("2", 1), ("all", 4)] {
+        assert_eq!(value(&first, "switchyard_sessions_open", shard), sessions);
+        assert!(value(&first, "switchyard_sessions_opened_total", shard) >= sessions);
+    }
+    for shard in ["0", "1", "2"] {
+        assert_eq!(value(&first, "switchyard_shard_up", shard), 1);
+    }
+    assert_eq!(value(&first, "switchyard_events_delivered_total", "1"), 5);
+    assert_eq!(value(&first, "switchyard_events_delivered_total", "all"), 5);
+    assert_eq!(value(&first, "switchyard_calls_total", "1"), 5);
+    assert_eq!(value(&first, "switchyard_topics", "1"), 1);
+    assert_eq!(
+        value(&first, "switchyard_procedures", "all"),
+        3,
+        "a replica per shard"
+    );
+    assert_eq!(value(&first, "switchyard_calls_in_flight", "all"), 0);
+    assert_sums(&first, SETUP.shards);
+    for _ in 0..3 {
+        traffic(&mut publisher, &mut sub, &mut caller, &mut callee);
+    }
+    let second = scrape(&router);
+    assert_eq!(value(&second, "switchyard_events_delivered_total", "1"), 8);
+    assert_eq!(value(&second, "switchyard_calls_total", "all"), 8);
+    for ((name, shard), before) in &first {
+        if name.ends_with("_total") {
+            assert!(value(&second, name, shard) >= *before, "{name} went down");
+        }
+    }
+    assert_sums(&second, SETUP.shards);
+}
+
+#[test]
+fn health_and_ready_answer_200_with_json_when_every_shard_answers() {
+    let router = Router::start(3);
+    let addr = router.running.http_addr().unwrap();
+    let health = request(addr, "GET", "/health");
+    assert_eq!(health.status, 200, "{}", health.body);
+    assert!(health.headers.contains("content-type: application/json"));
+    let json: serde_json::Value = serde_json::from_str(&health.body).unwrap();
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["shards"], 3);
+    let ready = request(addr, "GET", "/ready?verbose=1");
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert!(ready.body.contains("ready"));
+}
+
+#[test]
+fn unknown_paths_other_methods_and_malformed_requests_are_refused() {
+    let router = Router::start(2);
+    let addr = router.running.http_addr().unwrap();
+    assert_eq!(request(addr, "GET", "/nothing-here").status, 404);
+    let post = request(addr, "POST", "/metrics");
+    assert_eq!(post.status, 405);
+    assert!(post.headers.contains("allow: get"));
+    assert_eq!(exchange(addr, b"NOT HTTP AT ALL\r\n\r\n").status, 400);
+    assert_eq!(exchange(addr, b"GET /metrics HTTP/1.1\r\n").status, 400);
+    let mut huge = b"GET /metrics HTTP/1.1\r\nX-Pad: ".to_vec();
+    huge.resize(switchyard::runtime::HTTP_MAX_HEAD, b'a');
+    assert_eq!(exchange(addr, &huge).status, 431);
+    // The listener still serves after all that.
+    assert_eq!(request(addr, "GET", "/health").status, 200);
+}
+
+#[test]
+fn the_http_listener_can_be_turned_off() {
+    let mut opts = RouterOptions::local(1);
+    opts.http = None;
+    let router = Router::start_with(opts);
+    assert_eq!(router.running.http_addr(), None);
+}
+
+#[test]
+fn the_exposition_passes_promtool_check_when_promtool_is_installed() {
+    use std::process::{Command, Stdio};
+    let router = Router::start(2);
+    let mut c = router.join_on(SETUP_2, 1);
+    c.publish_acked("com.metrics.lint", Payload::empty());
+    let reply = request(router.running.http_addr().unwrap(), "GET", "/metrics");
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("promtool is not installed (Debian: apt-get install prometheus); skipped");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(reply.body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+}
+
+const SETUP_2: Setup = Setup {
+    shards: 2,
+    kind: Kind::WebSocket,
+    serializer: Serializer::MsgPack,
+};
