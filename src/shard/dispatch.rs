@@ -91,6 +91,24 @@ pub(super) fn deny(cx: &mut Cx<'_>, sid: SessionId, msg: &Message) {
     let Some(Asking { action, uri, .. }) = asks(msg) else {
         return;
     };
+    let role = cx.sessions.get(&sid).map(|s| s.role.name.clone());
+    let text = format!(
+        "authrole '{}' may not {} '{uri}'",
+        role.unwrap_or_default(),
+        action.name()
+    );
+    answer_error(
+        cx,
+        sid,
+        msg,
+        ErrorUri::NotAuthorized,
+        vec![Value::str(text)],
+    );
+}
+
+/// Answers request `msg` with ERROR `error` and `args`; an unacknowledged
+/// PUBLISH gets no answer.
+fn answer_error(cx: &mut Cx<'_>, sid: SessionId, msg: &Message, error: ErrorUri, args: Vec<Value>) {
     let (request_type, request) = match msg {
         Message::Publish {
             options, request, ..
@@ -106,18 +124,12 @@ pub(super) fn deny(cx: &mut Cx<'_>, sid: SessionId, msg: &Message) {
         Message::Register { request, .. } => (code::REGISTER, *request),
         _ => return,
     };
-    let role = cx.sessions.get(&sid).map(|s| s.role.name.clone());
-    let text = format!(
-        "authrole '{}' may not {} '{uri}'",
-        role.unwrap_or_default(),
-        action.name()
-    );
     let error = Message::Error {
         request_type,
         request,
-        details: crate::wire::Dict::new(),
-        error: Text::from(ErrorUri::NotAuthorized),
-        payload: Payload::args(vec![Value::str(text)]),
+        details: Dict::new(),
+        error: Text::from(error),
+        payload: Payload::args(args),
     };
     cx.reply(sid, &error);
 }
@@ -166,28 +178,8 @@ fn over_limit(
 #[cold]
 fn refuse(cx: &mut Cx<'_>, sid: SessionId, msg: &Message, hit: Exceeded) {
     cx.stats.requests_limited += 1;
-    let (request_type, request) = match msg {
-        Message::Publish {
-            options, request, ..
-        } => {
-            if options.get("acknowledge").and_then(Value::as_bool) != Some(true) {
-                return;
-            }
-            (code::PUBLISH, *request)
-        }
-        Message::Subscribe { request, .. } => (code::SUBSCRIBE, *request),
-        Message::Call { request, .. } => (code::CALL, *request),
-        Message::Register { request, .. } => (code::REGISTER, *request),
-        _ => return,
-    };
-    let error = Message::Error {
-        request_type,
-        request,
-        details: Dict::new(),
-        error: Text::from(ErrorUri::LimitExceeded),
-        payload: Payload::args(vec![Value::str(hit.name), Value::UInt(hit.value)]),
-    };
-    cx.reply(sid, &error);
+    let args = vec![Value::str(hit.name), Value::UInt(hit.value)];
+    answer_error(cx, sid, msg, ErrorUri::LimitExceeded, args);
 }
 
 impl Shard {
