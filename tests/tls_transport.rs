@@ -1,117 +1,26 @@
-//! The secure and local transports over real sockets: WebSocket and
-//! RawSocket over TLS (a test PKI made with rcgen) beside the plain
-//! listeners, and RawSocket on a Unix domain socket, for 1-3 shards and
-//! every serializer: sessions of each meet sessions of the others on other
-//! shards; client certificates required or optional (logins with authmethod
-//! "tls"); certificates reloaded for new connections while old sessions go
-//! on; stalled TLS handshakes dropped at the handshake timeout; the socket
-//! file's mode, replacement and removal; the config's checks of it all.
+//! The TLS transports over real sockets: WebSocket and RawSocket over TLS
+//! (a test PKI made with rcgen) beside the plain listeners, for 1-3 shards
+//! and every serializer: TLS sessions meet plain and Unix-socket sessions
+//! on other shards; client certificates required or optional (logins with
+//! authmethod "tls"); certificates reloaded for new connections while old
+//! sessions go on; stalled TLS handshakes dropped at the handshake timeout;
+//! the config's checks of it all. The Unix socket: `unix_socket.rs`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::auth::{abort_message, detail};
-use common::tls::{
-    join_on_as, matrix_realm, unix_url, with_tls_listeners, with_unix, Ca, Pki, SecureRouter,
-    TestDir, Via,
-};
+use common::exchange::*;
+use common::tls::{join_on_as, matrix_realm, with_tls_listeners, Ca, Pki, SecureRouter, Via};
 use common::*;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use switchyard::config::Config;
-use switchyard::runtime::{self, RouterOptions};
+use switchyard::runtime::RouterOptions;
 use switchyard::transport::tls::ClientAuth;
-use switchyard::wire::{Dict, Message, Payload, Serializer, SubscriptionId, Value};
-
-const KINDS: [Kind; 2] = [Kind::WebSocket, Kind::RawSocket];
-/// Messages each way in `exchange`.
-const N: u64 = 5;
-
-fn expect_event(c: &mut Client, sub: SubscriptionId, want: &Payload) {
-    match c.recv() {
-        Message::Event {
-            subscription,
-            payload,
-            ..
-        } => {
-            assert_eq!(subscription, sub);
-            assert_same_payload(&payload, want);
-        }
-        other => panic!("expected EVENT, got {other:?}"),
-    }
-}
-
-fn expect_result(c: &mut Client, request: switchyard::wire::RequestId, want: &Payload) {
-    match c.recv() {
-        Message::Result {
-            request: r,
-            payload,
-            ..
-        } => {
-            assert_eq!(r, request);
-            assert_same_payload(&payload, want);
-        }
-        other => panic!("expected RESULT, got {other:?}"),
-    }
-}
-
-/// `a` and each of `others` (sessions of one realm) do pub/sub and RPC
-/// both ways: `N` acknowledged events from `a` reach every other in order
-/// and `N` from each other reach `a` in order; `N` pipelined calls of each
-/// other reach `a` as callee in order and their results come back in
-/// order; and the same with `a` calling each other. Topics and procedures
-/// are named after `tag`.
-fn exchange(tag: &str, a: &mut Client, others: &mut [&mut Client]) {
-    let (down, up, at_a) = (
-        format!("com.{tag}.down"),
-        format!("com.{tag}.up"),
-        format!("com.{tag}.a"),
-    );
-    let subs: Vec<_> = others.iter_mut().map(|c| c.subscribe(&down)).collect();
-    for n in 0..N {
-        a.publish_acked(&down, sample_payload(n));
-    }
-    for (c, sub) in others.iter_mut().zip(&subs) {
-        for n in 0..N {
-            expect_event(c, *sub, &sample_payload(n));
-        }
-    }
-    let sub_up = a.subscribe(&up);
-    for c in others.iter_mut() {
-        for n in 0..N {
-            c.publish_acked(&up, sample_payload(n));
-        }
-        for n in 0..N {
-            expect_event(a, sub_up, &sample_payload(n));
-        }
-    }
-    a.register(&at_a).unwrap();
-    for c in others.iter_mut() {
-        let requests: Vec<_> = (0..N).map(|n| c.call(&at_a, sample_payload(n))).collect();
-        for n in 0..N {
-            let got = a.serve_one(|p| p.clone());
-            assert_same_payload(&got, &sample_payload(n));
-        }
-        for (n, r) in (0..N).zip(requests) {
-            expect_result(c, r, &sample_payload(n));
-        }
-    }
-    for (i, c) in others.iter_mut().enumerate() {
-        let procedure = format!("com.{tag}.other{i}");
-        c.register(&procedure).unwrap();
-        let requests: Vec<_> = (0..N).map(|n| a.call(&procedure, arg(n))).collect();
-        for n in 0..N {
-            let got = c.serve_one(|p| arg(first_arg(p) * 10));
-            assert_eq!(first_arg(&got), n);
-        }
-        for (n, r) in (0..N).zip(requests) {
-            expect_result(a, r, &arg(n * 10));
-        }
-    }
-}
+use switchyard::wire::{Dict, Message, Serializer, Value};
 
 #[test]
 fn tls_sessions_do_pubsub_and_rpc_with_plain_and_unix_sessions_on_other_shards() {
@@ -132,115 +41,6 @@ fn tls_sessions_do_pubsub_and_rpc_with_plain_and_unix_sessions_on_other_shards()
                 }
             }
         }
-    }
-}
-
-#[test]
-fn unix_socket_sessions_live_on_shard_0_and_do_pubsub_and_rpc_with_every_other_shard() {
-    let r = SecureRouter::start(3, "unix");
-    for ser in Serializer::ALL {
-        let realm = matrix_realm(3, Kind::RawSocket, ser);
-        let url = r.url(Via::Unix);
-        for _ in 0..6 {
-            let mut c = Client::join_tls(&url, ser, &realm, None);
-            assert_eq!(c.session.0 % 3, 0, "a Unix-socket session off shard 0");
-            c.goodbye();
-        }
-        let mut local = r.join_on(Via::Unix, ser, 0, &realm);
-        let mut on1 = r.join_on(Via::Plain(Kind::RawSocket), ser, 1, &realm);
-        let mut on2 = r.join_on(Via::Plain(Kind::WebSocket), ser, 2, &realm);
-        exchange("unix", &mut local, &mut [&mut on1, &mut on2]);
-    }
-}
-
-/// Options of a router on `shards` shards with the Unix socket `path`.
-fn unix_options(shards: usize, path: &Path, mode: u32) -> RouterOptions {
-    with_unix(RouterOptions::local(shards), path, mode)
-}
-
-fn mode_of(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-#[test]
-fn the_socket_file_gets_the_configured_mode_and_is_removed_when_the_router_stops() {
-    let dir = TestDir::new("mode");
-    for (shards, mode) in [(1, 0o600), (2, 0o666), (3, 0o640)] {
-        let path = dir.join(&format!("m{mode:o}.sock"));
-        let router = Router::start_with(unix_options(shards, &path, mode));
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        assert!(meta.file_type().is_socket());
-        assert_eq!(mode_of(&path), mode, "mode of {}", path.display());
-        let mut c = Client::join_tls(&unix_url(&path), Serializer::Json, "realm1", None);
-        c.goodbye();
-        // Closed first: the router would wait its shutdown grace for it.
-        drop(c);
-        drop(router);
-        assert!(
-            std::fs::symlink_metadata(&path).is_err(),
-            "{} is still there after the router stopped",
-            path.display()
-        );
-    }
-    // The same through the config: an octal string.
-    let path = dir.join("cfg.sock");
-    let text = format!(
-        "[unix]\nenabled = true\npath = \"{}\"\nmode = \"0604\"\n",
-        path.display()
-    );
-    let router = Router::from_toml(2, &text);
-    assert_eq!(mode_of(&path), 0o604);
-    let mut c = Client::join_tls(&unix_url(&path), Serializer::Cbor, "realm1", None);
-    c.goodbye();
-    drop(c);
-    drop(router);
-    assert!(std::fs::symlink_metadata(&path).is_err());
-}
-
-#[test]
-fn a_stale_socket_file_is_replaced_and_a_live_one_is_left_alone() {
-    let dir = TestDir::new("stale");
-    let path = dir.join("s.sock");
-    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
-    let meta = std::fs::symlink_metadata(&path).unwrap();
-    assert!(meta.file_type().is_socket(), "the stale socket file exists");
-    let router = Router::start_with(unix_options(2, &path, 0o600));
-    assert_eq!(mode_of(&path), 0o600);
-    let mut c = Client::join_tls(&unix_url(&path), Serializer::MsgPack, "realm1", None);
-    c.goodbye();
-    drop(c);
-    drop(router);
-    assert!(std::fs::symlink_metadata(&path).is_err());
-
-    // A socket another process listens on is not taken over.
-    let live = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    let err = runtime::start(unix_options(2, &path, 0o600))
-        .err()
-        .expect("start fails on a live socket");
-    let text = err.to_string();
-    assert!(
-        text.contains(&path.display().to_string()) && text.contains("listens"),
-        "{text}"
-    );
-    let _peer = std::os::unix::net::UnixStream::connect(&path).unwrap();
-    assert!(live.accept().is_ok(), "the live socket still accepts");
-}
-
-#[test]
-fn a_regular_file_at_the_socket_path_makes_start_fail_with_a_clear_error() {
-    let dir = TestDir::new("file");
-    let path = dir.join("f.sock");
-    std::fs::write(&path, "precious data\n").unwrap();
-    for shards in [1, 2] {
-        let err = runtime::start(unix_options(shards, &path, 0o600))
-            .err()
-            .expect("start fails on a regular file");
-        let text = err.to_string();
-        assert!(
-            text.contains(&path.display().to_string()) && text.contains("not a socket"),
-            "{text}"
-        );
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious data\n");
     }
 }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod auth;
+pub mod exchange;
 pub mod process;
 pub mod tls;
 
