@@ -1,6 +1,7 @@
 //! The runtime around the shards: listeners rebind at once after a restart,
-//! a shard that panics stops the router and is reported, and realms that
-//! refuse anonymous sessions refuse them on every transport and serializer.
+//! a shard that panics stops the router and is reported, realms that refuse
+//! anonymous sessions refuse them on every transport and serializer, and a
+//! shutdown ends every connection, with a session or without.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -97,4 +98,42 @@ fn a_realm_closed_to_anonymous_refuses_anonymous_hellos() {
     }
     // The other realms still welcome anonymous sessions.
     Client::join(&router.url(Kind::RawSocket), Serializer::Cbor, "realm1");
+}
+
+#[test]
+fn shutdown_ends_connections_without_a_session_instead_of_waiting_out_the_grace() {
+    let mut opts = RouterOptions::local(2);
+    opts.shutdown_grace = Duration::from_secs(60);
+    let running = runtime::start(opts).unwrap();
+    let ws = format!("ws://{}/ws", running.websocket_addr().unwrap());
+    let rs = running.rawsocket_addr().unwrap();
+    // No handshake at all, a session that said GOODBYE, and one still open.
+    let mut silent = TcpStream::connect(rs).unwrap();
+    let mut left = Client::join(&ws, Serializer::Json, "realm1");
+    left.goodbye();
+    let mut open = Client::join(&ws, Serializer::Json, "realm1");
+    let started = std::time::Instant::now();
+    running.shutdown();
+    running.join().unwrap();
+    // Waiting out the grace would take a minute.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        silent.read(&mut [0u8; 16]).unwrap(),
+        0,
+        "the silent connection was closed"
+    );
+    assert!(
+        left.recv_or_closed().is_none(),
+        "the transport after GOODBYE was closed"
+    );
+    match open.recv_or_closed() {
+        Some(switchyard::wire::Message::Goodbye { reason, .. }) => {
+            assert_eq!(reason.as_str(), "wamp.close.system_shutdown")
+        }
+        other => panic!("expected the shutdown GOODBYE, got {other:?}"),
+    }
 }

@@ -10,6 +10,7 @@
 
 use super::auth_answers::{AuthWait, AuthWaits};
 use super::deadlines::Deadlines;
+use super::live::LiveConns;
 use crate::auth::Answer;
 use crate::session::deadlines::{ConnDeadline, ConnTimer, Liveness};
 use crate::session::handshake::{abort, Handshake as Login};
@@ -45,7 +46,7 @@ pub struct ConnectionContext {
     pub outbound_budget: usize,
     pub slow_consumer: SlowConsumer,
     /// Connections alive on this shard (for a graceful shutdown).
-    pub live: Rc<Cell<usize>>,
+    pub live: Rc<LiveConns>,
     /// The shard's deadline wheel.
     pub deadlines: Rc<Deadlines>,
     /// How idle peers are pinged (`None`: never).
@@ -56,15 +57,6 @@ pub struct ConnectionContext {
     pub auth_waits: Rc<AuthWaits>,
     /// The TLS configuration of a TLS listener.
     pub tls: Option<Arc<TlsServer>>,
-}
-
-/// Counts a live connection for as long as it exists.
-struct LiveGuard(Rc<Cell<usize>>);
-
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
-    }
 }
 
 /// An accepted socket, before any handshake.
@@ -107,11 +99,10 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, incoming: Incoming) {
         serializer = tracing::field::Empty,
         session = tracing::field::Empty,
     );
-    ctx.live.set(ctx.live.get() + 1);
-    let _guard = LiveGuard(ctx.live.clone());
     let outbound = Rc::new(Outbound::new(ctx.outbound_budget, ctx.slow_consumer));
     let now = Instant::now();
     let timer = ConnTimer::new(outbound.clone(), now);
+    let _live = ctx.live.enter(&timer);
     let handshake = ConnDeadline::Handshake(Rc::downgrade(&timer));
     ctx.deadlines.add(now + ctx.handshake_timeout, handshake);
     // Transport handshake and HELLO must both finish before the flag rises.

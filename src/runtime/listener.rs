@@ -5,6 +5,7 @@
 use super::auth_answers::{run_auth_answers, AuthWaits};
 use super::connection::{run_connection, ConnectionContext, Incoming};
 use super::deadlines::{run_call_timers, Deadlines};
+use super::live::LiveConns;
 use super::mesh::{self, MeshEnds};
 use super::{RouterOptions, LISTENERS};
 use crate::session::deadlines::Liveness;
@@ -12,7 +13,7 @@ use crate::shard::Shard;
 use crate::transport::tls::TlsServer;
 use crate::wire::{encode_to_bytes, CloseReason, Dict, Message, Text};
 use glommio::net::TcpListener;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{FromRawFd, IntoRawFd};
@@ -64,7 +65,7 @@ pub async fn run_shard(start: ShardStart) {
             set_address(l, a);
         }
     }
-    let live = Rc::new(Cell::new(0usize));
+    let live = Rc::new(LiveConns::default());
     let deadlines = Rc::new(Deadlines::default());
     glommio::spawn_local(deadlines.clone().run_sweeper()).detach();
     glommio::spawn_local(run_call_timers(shard.clone())).detach();
@@ -153,8 +154,9 @@ pub async fn run_shard(start: ShardStart) {
         task.cancel().await;
     }
     say_goodbye(&shard);
+    live.close_all("router shutdown");
     let deadline = Instant::now() + opts.shutdown_grace;
-    while live.get() > 0 && Instant::now() < deadline {
+    while live.count() > 0 && Instant::now() < deadline {
         glommio::timer::sleep(Duration::from_millis(5)).await;
     }
     if let Some(path) = unix {

@@ -18,6 +18,7 @@ mod deadlines;
 mod fds;
 mod http;
 mod listener;
+mod live;
 pub mod mesh;
 mod options;
 mod unix;

@@ -135,6 +135,13 @@ pub enum ConnDeadline {
 }
 
 impl ConnTimer {
+    /// Ends the connection: a handshake in progress stops at once, an
+    /// established one after its queued frames are written.
+    pub fn shut(&self, reason: &'static str) {
+        self.outbound.close(reason);
+        self.handshake_expired.notify();
+    }
+
     /// The timer state of a new connection writing to `outbound`.
     pub fn new(outbound: Rc<Outbound>, now: Instant) -> Rc<Self> {
         Rc::new(ConnTimer {
