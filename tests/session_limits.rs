@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! Per-session limits over real sockets, 1-3 shards: a SUBSCRIBE, REGISTER,
-//! CALL or acknowledged PUBLISH over its limit gets ERROR
+//! CALL (the caller's calls, or the callee's invocations, in flight) or
+//! acknowledged PUBLISH over its limit gets ERROR
 //! `switchyard.error.limit_exceeded` naming the limit and its value, the
 //! session goes on, and freeing room (UNSUBSCRIBE, a RESULT) lets the next
 //! request through.
@@ -17,7 +18,8 @@ fn router(shards: usize) -> Router {
     Router::from_toml(
         shards,
         "[session]\nmax_subscriptions = 3\nmax_registrations = 2\n\
-         max_calls_in_flight = 2\nmax_publications_per_s = 2\n",
+         max_calls_in_flight = 2\nmax_invocations_in_flight = 2\n\
+         max_publications_per_s = 2\n",
     )
 }
 
@@ -125,6 +127,49 @@ fn calls_in_flight_stop_at_their_limit_until_one_is_answered() {
         assert_eq!(common::first_arg(&callee.serve_one(|p| p.clone())), 4);
         assert_eq!(answer(&mut caller, second), None);
         assert_eq!(answer(&mut caller, fourth), None);
+    }
+}
+
+/// The next INVOCATION's request ID and first argument.
+fn invocation(callee: &mut Client) -> (RequestId, u64) {
+    match callee.recv() {
+        Message::Invocation {
+            request, payload, ..
+        } => (request, common::first_arg(&payload)),
+        other => panic!("expected INVOCATION, got {other:?}"),
+    }
+}
+
+#[test]
+fn invocations_in_flight_stop_at_the_callees_limit() {
+    for shards in 1..=3 {
+        let router = router(shards);
+        let url = router.url(Kind::WebSocket);
+        let mut callee = Client::join(&url, Serializer::Json, "realm1");
+        callee.register("com.example.busy").unwrap();
+        let mut callers: Vec<Client> = (0..3)
+            .map(|_| Client::join(&url, Serializer::Json, "realm1"))
+            .collect();
+        let first = callers[0].call("com.example.busy", arg(1));
+        let (inv1, n) = invocation(&mut callee);
+        assert_eq!(n, 1);
+        callers[1].call("com.example.busy", arg(2));
+        assert_eq!(invocation(&mut callee).1, 2);
+        let third = callers[2].call("com.example.busy", arg(3));
+        assert_eq!(
+            answer(&mut callers[2], third),
+            limit("session.max_invocations_in_flight", 2)
+        );
+        // Answering one makes room on the callee.
+        callee.send(&Message::Yield {
+            request: inv1,
+            options: Dict::new(),
+            payload: arg(1),
+        });
+        assert_eq!(answer(&mut callers[0], first), None);
+        let again = callers[2].call("com.example.busy", arg(4));
+        assert_eq!(invocation(&mut callee).1, 4);
+        let _ = again;
     }
 }
 

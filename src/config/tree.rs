@@ -227,6 +227,8 @@ pub struct SessionConfig {
     pub max_registrations: usize,
     /// Most calls one session may have in flight as caller (0: no limit).
     pub max_calls_in_flight: usize,
+    /// Most invocations one callee may have in flight (0: no limit).
+    pub max_invocations_in_flight: usize,
     /// Most publications per second of one session (0: no limit).
     pub max_publications_per_s: u32,
 }
@@ -247,6 +249,7 @@ impl Default for SessionConfig {
             max_subscriptions: 10_000,
             max_registrations: 10_000,
             max_calls_in_flight: 10_000,
+            max_invocations_in_flight: 10_000,
             max_publications_per_s: 0,
         }
     }

@@ -81,7 +81,7 @@ impl RouterOptions {
                     .map(|r| RealmSettings {
                         name: r.name.clone(),
                         auth: std::sync::Arc::new(super::auth_options::realm_auth(r)),
-                        rpc: rpc_policy(r),
+                        rpc: rpc_policy(r, c.session.max_invocations_in_flight),
                         pubsub: pubsub_policy(r),
                     })
                     .collect(),
@@ -104,13 +104,14 @@ impl RouterOptions {
 }
 
 /// The RPC policy of a configured realm (0 ms: not set).
-fn rpc_policy(r: &crate::config::RealmConfig) -> crate::realm::RpcPolicy {
+fn rpc_policy(r: &crate::config::RealmConfig, max_invocations: usize) -> crate::realm::RpcPolicy {
     let ms = |v: u64| (v > 0).then(|| std::time::Duration::from_millis(v));
     crate::realm::RpcPolicy {
         meta_api: r.meta_api,
         disclose_caller: r.disclose_caller,
         default_timeout: ms(r.call_timeout_default_ms),
         max_timeout: ms(r.call_timeout_max_ms),
+        max_invocations,
     }
 }
 

@@ -232,6 +232,15 @@ impl Dealer {
             let error = Text::from(ErrorUri::NoSuchProcedure);
             return self.call_failed(cx, call.caller, error, Payload::empty());
         };
+        let limit = self.policy.max_invocations;
+        if limit > 0 && self.invocations.of_callee(callee) >= limit {
+            let args = vec![
+                Value::str("session.max_invocations_in_flight"),
+                Value::UInt(limit as u64),
+            ];
+            let error = Text::from(ErrorUri::LimitExceeded);
+            return self.call_failed(cx, call.caller, error, Payload::args(args));
+        }
         let request = RequestId(session.next_invocation());
         let msg = Message::Invocation {
             request,

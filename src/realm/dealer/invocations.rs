@@ -71,6 +71,11 @@ impl Invocations {
     }
 
     /// Invocations in flight.
+    /// Invocations `callee` has in flight.
+    pub fn of_callee(&self, callee: SessionId) -> usize {
+        self.by_callee.get(&callee).map_or(0, FxHashMap::len)
+    }
+
     pub fn len(&self) -> usize {
         self.by_caller.len()
     }

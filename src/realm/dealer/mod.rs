@@ -42,6 +42,8 @@ pub struct RpcPolicy {
     pub default_timeout: Option<Duration>,
     /// The longest timeout a CALL gets (`None`: no limit).
     pub max_timeout: Option<Duration>,
+    /// Most invocations one callee may have in flight (0: no limit).
+    pub max_invocations: usize,
 }
 
 impl Default for RpcPolicy {
@@ -50,6 +52,7 @@ impl Default for RpcPolicy {
             meta_api: true,
             disclose_caller: false,
             default_timeout: None,
+            max_invocations: 10_000,
             max_timeout: None,
         }
     }
