@@ -45,7 +45,8 @@ fn request(addr: SocketAddr, method: &str, path: &str) -> Reply {
     exchange(addr, text.as_bytes())
 }
 
-/// Samples by (metric name, `shard` label); every line must be a comment
+/// Samples by (metric name and labels other than `shard`, `shard` label);
+/// every line must be a comment
 /// (`# HELP`/`# TYPE`) or a sample `name{labels} value`.
 fn parse(text: &str) -> BTreeMap<(String, String), u64> {
     let mut out = BTreeMap::new();
@@ -59,12 +60,21 @@ fn parse(text: &str) -> BTreeMap<(String, String), u64> {
         let (name, labels) = series.split_once('{').expect("labels");
         let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
         assert!(name.chars().all(valid), "bad metric name: {line}");
-        let shard = labels
+        // `shard` first; any other labels (login counters' `method`) become
+        // part of the key's name.
+        let labels = labels.strip_suffix('}').expect("closed labels");
+        let (shard, rest) = labels.split_once(',').unwrap_or((labels, ""));
+        let shard = shard
             .strip_prefix("shard=\"")
-            .and_then(|l| l.strip_suffix("\"}"))
-            .expect("one shard label");
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("a shard label first");
+        let key = if rest.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}{{{rest}}}")
+        };
         let value: f64 = value.parse().expect("a number");
-        out.insert((name.to_string(), shard.to_string()), value as u64);
+        out.insert((key, shard.to_string()), value as u64);
     }
     out
 }
@@ -182,6 +192,31 @@ fn unknown_paths_other_methods_and_malformed_requests_are_refused() {
     assert_eq!(exchange(addr, &huge).status, 431);
     // The listener still serves after all that.
     assert_eq!(request(addr, "GET", "/health").status, 200);
+}
+
+#[test]
+fn logins_and_failed_logins_are_counted_per_method() {
+    let router = Router::from_toml(
+        2,
+        "[[realms.realm]]\nname = \"realm1\"\n\
+         [[realms.realm.principals]]\nauthid = \"tina\"\nauthrole = \"anonymous\"\n\
+         ticket = \"t1cket\"\n",
+    );
+    let url = router.url(Kind::RawSocket);
+    let ticket = |t: &str| common::auth::Credentials::ticket("tina", t);
+    for t in ["t1cket", "t1cket", "wrong"] {
+        let mut c = Client::connect(&url, Serializer::Json);
+        c.login("realm1", &ticket(t));
+    }
+    let _anonymous = Client::join(&url, Serializer::Json, "realm1");
+    let m = scrape(&router);
+    let logins = "switchyard_logins_total{method=\"ticket\"}";
+    assert_eq!(value(&m, logins, "all"), 2);
+    let failures = "switchyard_login_failures_total{method=\"ticket\"}";
+    assert_eq!(value(&m, failures, "all"), 1);
+    let anonymous = "switchyard_logins_total{method=\"anonymous\"}";
+    assert_eq!(value(&m, anonymous, "all"), 1);
+    assert_sums(&m, 2);
 }
 
 #[test]

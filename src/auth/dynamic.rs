@@ -29,6 +29,17 @@ pub enum Asked {
     Cryptosign { authid: Option<Text>, key: [u8; 32] },
 }
 
+impl Asked {
+    /// The method the authenticator was asked about.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Asked::Ticket { .. } => "ticket",
+            Asked::Cra { .. } => "wampcra",
+            Asked::Cryptosign { .. } => "cryptosign",
+        }
+    }
+}
+
 /// The authenticator's reply.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {

@@ -107,6 +107,18 @@ fn required_authid<'a>(login: &Login<'a>, method: &str) -> Result<&'a str, Refus
     }
 }
 
+impl Pending {
+    /// The method whose challenge this answers.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Pending::Ticket { .. } => "ticket",
+            Pending::Cra { .. } => "wampcra",
+            Pending::Cryptosign { .. } => "cryptosign",
+            Pending::Scram { dialect, .. } => dialect.authmethod(),
+        }
+    }
+}
+
 impl RealmAuth {
     /// A HELLO chose `method` (one of `methods()`).
     pub fn hello(&self, method: &str, login: &Login<'_>) -> Outcome {

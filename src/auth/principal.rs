@@ -122,6 +122,11 @@ pub const METHODS: [&str; 7] = [
     "scram",
 ];
 
+/// The position of method `name` in `METHODS` (per-method counters).
+pub fn method_index(name: &str) -> Option<usize> {
+    METHODS.iter().position(|m| *m == name)
+}
+
 /// Everything a realm knows of who may join and what they may do.
 pub struct RealmAuth {
     pub anonymous: bool,

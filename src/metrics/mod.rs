@@ -7,9 +7,11 @@
 //! Every metric has a `shard` label: one series per shard (`shard="0"`,
 //! `shard="1"`, ...) and one summed over the shards that answered,
 //! `shard="all"` (aggregate with `{shard!="all"}` to avoid counting twice).
-//! `switchyard_shard_up{shard}` is 1 for each shard that answered within the
+//! Login counters also carry a `method` label. `switchyard_shard_up{shard}`
+//! is 1 for each shard that answered within the
 //! scrape's bound and 0 for the others (whose series are then absent).
 
+use crate::auth::principal::METHODS;
 use crate::realm::report::ShardReport;
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::counter::Counter;
@@ -113,6 +115,21 @@ const GAUGES: &[(&str, &str, Read)] = &[
     ),
 ];
 
+/// Counters per authentication method (label `method`): name, help, values.
+const PER_METHOD: &[(&str, &str, PerMethod)] = &[
+    ("logins", "Sessions opened, by authentication method", |r| {
+        &r.stats.logins
+    }),
+    (
+        "login_failures",
+        "Logins refused for a wrong credential, by authentication method",
+        |r| &r.stats.login_failures,
+    ),
+];
+
+/// Reads one per-method array from a report.
+type PerMethod = fn(&ShardReport) -> &[u64; METHODS.len()];
+
 fn shard_label(shard: usize) -> Labels {
     vec![("shard", shard.to_string())]
 }
@@ -146,6 +163,20 @@ pub fn exposition(reports: &[ShardReport], nr_shards: usize) -> String {
         }
         let sum = reports.iter().map(read).sum();
         family.get_or_create(&all_label()).set(gauge_value(sum));
+        registry.register(*name, *help, family);
+    }
+    for (name, help, read) in PER_METHOD {
+        let family = Family::<Labels, Counter>::default();
+        for (i, method) in METHODS.iter().enumerate() {
+            let labels = |shard: String| vec![("shard", shard), ("method", method.to_string())];
+            for r in reports {
+                family
+                    .get_or_create(&labels(r.shard.to_string()))
+                    .inc_by(read(r)[i]);
+            }
+            let sum = reports.iter().map(|r| read(r)[i]).sum();
+            family.get_or_create(&labels("all".into())).inc_by(sum);
+        }
         registry.register(*name, *help, family);
     }
     let up = Family::<Labels, Gauge>::default();
@@ -182,6 +213,26 @@ mod tests {
                 sessions,
                 ..Footprint::default()
             },
+        }
+    }
+
+    #[test]
+    fn logins_are_counted_per_method_and_summed() {
+        let mut a = report(0, 0, 0);
+        a.stats.count_login("ticket");
+        a.stats.count_login_failure("ticket");
+        let mut b = report(1, 0, 0);
+        b.stats.count_login("ticket");
+        b.stats.count_login("anonymous");
+        let text = exposition(&[a, b], 2);
+        for line in [
+            "switchyard_logins_total{shard=\"0\",method=\"ticket\"} 1",
+            "switchyard_logins_total{shard=\"all\",method=\"ticket\"} 2",
+            "switchyard_logins_total{shard=\"1\",method=\"anonymous\"} 1",
+            "switchyard_login_failures_total{shard=\"all\",method=\"ticket\"} 1",
+            "switchyard_login_failures_total{shard=\"all\",method=\"cryptosign\"} 0",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
         }
     }
 

@@ -32,6 +32,10 @@ pub struct Stats {
     pub requests_denied: u64,
     /// Requests over a per-session limit.
     pub requests_limited: u64,
+    /// Sessions opened, per authentication method (`auth::principal::METHODS` order).
+    pub logins: [u64; crate::auth::principal::METHODS.len()],
+    /// Logins refused for a wrong credential, per method (same order).
+    pub login_failures: [u64; crate::auth::principal::METHODS.len()],
     /// RESULTs and INVOCATIONs not sent: too large for the receiver's transport.
     pub oversized_replies: u64,
 }
@@ -41,6 +45,22 @@ pub struct Outbox {
     me: ShardId,
     out: Vec<Vec<Envelope>>,
     notify: Rc<Notify>,
+}
+
+impl Stats {
+    /// Counts a session opened with `method`.
+    pub fn count_login(&mut self, method: &str) {
+        if let Some(i) = crate::auth::principal::method_index(method) {
+            self.logins[i] += 1;
+        }
+    }
+
+    /// Counts a login refused for a wrong credential of `method`.
+    pub fn count_login_failure(&mut self, method: &str) {
+        if let Some(i) = crate::auth::principal::method_index(method) {
+            self.login_failures[i] += 1;
+        }
+    }
 }
 
 impl Outbox {

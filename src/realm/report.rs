@@ -57,5 +57,5 @@ pub enum ReportMsg {
     /// Send this shard's report to `from`, for its collection `op`.
     Ask { from: ShardId, op: u64 },
     /// A shard's answer to `Ask`.
-    Answer { op: u64, report: ShardReport },
+    Answer { op: u64, report: Box<ShardReport> },
 }

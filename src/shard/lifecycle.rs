@@ -125,6 +125,7 @@ impl Shard {
             identity.authid = Text::from(format!("anonymous-{id}"));
         }
         let details = welcome_details(&realm, realm_state.meta_api(), &identity);
+        let authmethod = identity.authmethod.clone();
         let mut session = Session::new(
             id,
             realm.clone(),
@@ -137,6 +138,7 @@ impl Shard {
         self.sessions.insert(id, session);
         self.announce_join(&realm, id);
         self.stats.sessions_opened += 1;
+        self.stats.count_login(&authmethod);
         let welcome = Message::Welcome {
             session: id,
             details,

@@ -11,7 +11,7 @@ use super::Shard;
 use crate::auth::limiter::Limiter;
 use crate::auth::{Answer, Asked, Login, Outcome, Pending, RealmAuth, Refusal, Role};
 use crate::realm::ids::IdAlloc;
-use crate::realm::Realm;
+use crate::realm::{Realm, Stats};
 use crate::session::handshake::{Authenticator, Handshake, HelloInfo, Refused, Step, Verdict};
 use crate::session::outbound::Outbound;
 use crate::session::{Identity, Session};
@@ -31,6 +31,8 @@ struct Directory<'a> {
     auto_create: bool,
     ids: &'a mut IdAlloc,
     limiter: &'a mut Limiter,
+    /// Failed logins are counted per method.
+    stats: &'a mut Stats,
     /// The client's address (failed logins are counted per address).
     peer: Option<IpAddr>,
     /// `{type, peer}` of the connection, for dynamic authenticators.
@@ -44,8 +46,8 @@ impl Directory<'_> {
         self.realms.get(realm).map(|r| &*r.auth)
     }
 
-    /// Turns a login outcome into a verdict, counting a failure.
-    fn verdict(&mut self, outcome: Outcome) -> Verdict {
+    /// Turns a login outcome of `method` into a verdict, counting a failure.
+    fn verdict(&mut self, method: &'static str, outcome: Outcome) -> Verdict {
         match outcome {
             Outcome::Welcome(identity) => Verdict::Welcome(identity),
             Outcome::Challenge {
@@ -59,6 +61,9 @@ impl Directory<'_> {
             },
             Outcome::Ask(ask) => Verdict::Ask(ask),
             Outcome::Deny(r) => {
+                if r.failed {
+                    self.stats.count_login_failure(method);
+                }
                 if let (true, Some(ip)) = (r.failed, self.peer) {
                     self.limiter.failed(ip, Instant::now());
                 }
@@ -111,7 +116,7 @@ impl Authenticator for Directory<'_> {
             Some(a) => a.hello(method, &login),
             None => return Verdict::Welcome(Identity::anonymous()),
         };
-        self.verdict(outcome)
+        self.verdict(method, outcome)
     }
 
     fn authenticate(
@@ -121,19 +126,21 @@ impl Authenticator for Directory<'_> {
         signature: &Text,
         extra: &Dict,
     ) -> Verdict {
+        let method = pending.method();
         let outcome = match self.auth(realm) {
             Some(a) => a.authenticate(pending, signature, extra),
             None => no_realm(realm),
         };
-        self.verdict(outcome)
+        self.verdict(method, outcome)
     }
 
     fn answered(&mut self, realm: &Text, asked: Asked, answer: Answer) -> Verdict {
+        let method = asked.method();
         let outcome = match self.auth(realm) {
             Some(a) => a.answered(asked, answer),
             None => no_realm(realm),
         };
-        self.verdict(outcome)
+        self.verdict(method, outcome)
     }
 }
 
@@ -199,6 +206,7 @@ impl Shard {
             auto_create: self.settings.auto_create_realms,
             ids: &mut self.ids,
             limiter: &mut self.limiter,
+            stats: &mut self.stats,
             peer: outbound.transport().and_then(|t| t.ip),
             transport,
             client_cert: outbound.transport().and_then(|t| t.client_cert),

@@ -76,11 +76,11 @@ impl Shard {
     pub(super) fn apply_report(&mut self, msg: ReportMsg) {
         match msg {
             ReportMsg::Ask { from, op } => {
-                let report = self.report();
+                let report = Box::new(self.report());
                 self.outbox
                     .push(from, Envelope::Report(ReportMsg::Answer { op, report }));
             }
-            ReportMsg::Answer { op, report } => self.scrapes.add(op, report),
+            ReportMsg::Answer { op, report } => self.scrapes.add(op, *report),
         }
     }
 }

@@ -374,7 +374,8 @@ impl Router {
         let head = format!(
             "shards = {shards}\nplacement = \"unpinned\"\n\
              [websocket]\naddress = \"127.0.0.1:0\"\n\
-             [rawsocket]\naddress = \"127.0.0.1:0\"\n"
+             [rawsocket]\naddress = \"127.0.0.1:0\"\n\
+             [http]\naddress = \"127.0.0.1:0\"\n"
         );
         let config = Config::from_toml_str(&format!("{head}{text}"))
             .unwrap_or_else(|e| panic!("test config rejected: {e}"));
