@@ -120,7 +120,7 @@ fn run(opts: RouterOptions) -> anyhow::Result<()> {
                 continue;
             }
             tracing::info!(signal = sig, "shutting down");
-            stop.store(true, std::sync::atomic::Ordering::Release);
+            stop.stop();
             break;
         }
     });

@@ -42,6 +42,8 @@ fn strict_request_ids_reject_a_gap() {
 fn a_slow_consumer_is_disconnected_with_a_reason() {
     let mut opts = RouterOptions::local(2);
     opts.outbound_budget = 64 * 1024;
+    opts.outbound_watermark = 16 * 1024;
+    opts.stall_timeout = Duration::from_millis(200);
     let router = Router::start_with(opts);
     for kind in [Kind::WebSocket, Kind::RawSocket] {
         let mut slow = router.join_on(setup(kind), 1);
@@ -74,6 +76,8 @@ fn a_slow_consumer_is_disconnected_with_a_reason() {
 fn drop_events_policy_keeps_the_session() {
     let mut opts = RouterOptions::local(1);
     opts.outbound_budget = 64 * 1024;
+    opts.outbound_watermark = 16 * 1024;
+    opts.stall_timeout = Duration::from_millis(200);
     opts.slow_consumer = SlowConsumer::DropEvents;
     let router = Router::start_with(opts);
     let mut slow = router.join(setup(Kind::RawSocket));
@@ -84,17 +88,28 @@ fn drop_events_policy_keeps_the_session() {
         publisher.publish("com.firehose", Dict::new(), big.clone());
     }
     publisher.publish_acked("com.firehose", Payload::empty());
+    // The session survived: its SUBSCRIBED comes after what was queued.
+    let request = slow.request();
+    slow.send(&Message::Subscribe {
+        request,
+        options: Dict::new(),
+        topic: Text::from("com.still.here"),
+    });
     let mut events = 0;
-    while events < 20_000 {
+    loop {
         match slow.recv() {
-            Message::Event { payload, .. } if payload.is_empty() => break,
             Message::Event { .. } => events += 1,
+            Message::Subscribed { request: r, .. } if r == request => break,
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(events < 20_000, "events over the budget were dropped");
-    // The session survived: it can still subscribe.
-    slow.subscribe("com.still.here");
+    assert!(events < 20_000, "events of the stalled queue were dropped");
+    // Drained, it gets events again.
+    publisher.publish_acked("com.firehose", Payload::empty());
+    match slow.recv() {
+        Message::Event { payload, .. } => assert!(payload.is_empty()),
+        other => panic!("unexpected {other:?}"),
+    }
 }
 
 #[test]

@@ -204,3 +204,29 @@ fn publications_beyond_the_rate_are_refused_and_the_session_goes_on() {
     let request = c.call("wamp.session.count", Payload::empty());
     assert!(matches!(c.recv(), Message::Result { request: r, .. } if r == request));
 }
+
+#[test]
+fn a_realm_may_set_its_own_limits() {
+    let router = Router::from_toml(
+        2,
+        "[session]\nmax_subscriptions = 3\n\
+         [[realms.realm]]\nname = \"com.strict\"\n\
+         [realms.realm.session]\nmax_subscriptions = 1\n\
+         [[realms.realm]]\nname = \"com.loose\"\n",
+    );
+    for (kind, ser) in [
+        (Kind::WebSocket, Serializer::MsgPack),
+        (Kind::RawSocket, Serializer::Cbor),
+    ] {
+        let mut strict = Client::join(&router.url(kind), ser, "com.strict");
+        assert_eq!(subscribe(&mut strict, "s.1"), None);
+        let over = subscribe(&mut strict, "s.2");
+        assert_eq!(over, limit("session.max_subscriptions", 1));
+        let mut loose = Client::join(&router.url(kind), ser, "com.loose");
+        for t in ["l.1", "l.2", "l.3"] {
+            assert_eq!(subscribe(&mut loose, t), None);
+        }
+        let over = subscribe(&mut loose, "l.4");
+        assert_eq!(over, limit("session.max_subscriptions", 3));
+    }
+}

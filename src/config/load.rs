@@ -386,7 +386,7 @@ mod tests {
     fn to_toml_string_separates_tables_with_a_blank_line() {
         let text = Config::default().to_toml_string().unwrap();
         assert!(
-            text.contains("shutdown_grace_ms = 5000\n\n[websocket]\n"),
+            text.contains("spin_before_park_us = 0\n\n[websocket]\n"),
             "{text}"
         );
         assert!(text.contains("\n\n[[realms.realm]]\n"), "{text}");

@@ -36,6 +36,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long a graceful shutdown waits for sessions to close.
     pub shutdown_grace_ms: u64,
+    /// How long an idle shard polls for work before it sleeps, in
+    /// microseconds (0: it sleeps at once).
+    pub spin_before_park_us: u64,
     /// The WebSocket listener.
     pub websocket: WebSocketConfig,
     /// The RawSocket listener.
@@ -60,6 +63,7 @@ impl Default for Config {
             log_level: "info".to_owned(),
             log_format: LogFormat::Text,
             shutdown_grace_ms: 5000,
+            spin_before_park_us: 0,
             websocket: WebSocketConfig::default(),
             rawsocket: RawSocketConfig::default(),
             unix: UnixConfig::default(),
@@ -204,6 +208,11 @@ pub struct SessionConfig {
     pub handshake_timeout_ms: u64,
     /// Most sessions open at once, router-wide.
     pub max_sessions: usize,
+    /// Connections one IP address may hold open on each shard (0: no limit).
+    pub max_connections_per_address: u32,
+    /// Connections of one IP address still in their handshake (not yet
+    /// WELCOMEd), on each shard (0: no limit).
+    pub max_handshakes_per_address: u32,
     /// Interval between transport pings; 0 turns pings off.
     pub ping_interval_ms: u64,
     /// Time allowed for a pong before the session is closed.
@@ -212,7 +221,14 @@ pub struct SessionConfig {
     pub strict_uris: bool,
     /// Byte budget of one session's outbound queue.
     pub outbound_budget_bytes: usize,
-    /// What to do with a session over its outbound budget.
+    /// Soft watermark of a session's outbound queue: a session whose
+    /// message lands in a queue above it is not read until that queue
+    /// drains below half of it.
+    pub outbound_watermark_bytes: usize,
+    /// How long a queue may stay above its watermark before the
+    /// slow-consumer policy applies to its session.
+    pub stall_timeout_ms: u64,
+    /// What to do with a session over its outbound budget, or stalled.
     pub slow_consumer: SlowConsumer,
     /// Require request IDs to increase by one per session.
     pub strict_request_ids: bool,
@@ -238,10 +254,14 @@ impl Default for SessionConfig {
         Self {
             handshake_timeout_ms: 10_000,
             max_sessions: 100_000,
+            max_connections_per_address: 0,
+            max_handshakes_per_address: 256,
             ping_interval_ms: 30_000,
             ping_timeout_ms: 10_000,
             strict_uris: false,
             outbound_budget_bytes: 4 * 1024 * 1024,
+            outbound_watermark_bytes: 1024 * 1024,
+            stall_timeout_ms: 5_000,
             slow_consumer: SlowConsumer::Disconnect,
             strict_request_ids: false,
             auth_failures_max: 10,
@@ -364,6 +384,42 @@ pub struct RealmConfig {
     /// What each authrole may do (`[[realms.realm.roles]]`).
     #[serde(default = "roles_default")]
     pub roles: Vec<RoleConfig>,
+    /// This realm's own values of the `[session]` limits
+    /// (`[realms.realm.session]`; a key left out keeps the router's).
+    #[serde(default, skip_serializing_if = "RealmSessionConfig::is_empty")]
+    pub session: RealmSessionConfig,
+}
+
+/// A realm's overrides of the `[session]` limits and stall timeout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RealmSessionConfig {
+    pub max_subscriptions: Option<usize>,
+    pub max_registrations: Option<usize>,
+    pub max_calls_in_flight: Option<usize>,
+    pub max_invocations_in_flight: Option<usize>,
+    pub max_publications_per_s: Option<u32>,
+    pub stall_timeout_ms: Option<u64>,
+}
+
+impl RealmSessionConfig {
+    /// True when the realm overrides nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == RealmSessionConfig::default()
+    }
+
+    /// The realm's limits: its own values, the router's for the others.
+    pub fn limits(&self, router: &SessionConfig) -> crate::session::limits::Limits {
+        crate::session::limits::Limits {
+            subscriptions: self.max_subscriptions.unwrap_or(router.max_subscriptions),
+            registrations: self.max_registrations.unwrap_or(router.max_registrations),
+            calls_in_flight: self
+                .max_calls_in_flight
+                .unwrap_or(router.max_calls_in_flight),
+            publications_per_s: (self.max_publications_per_s)
+                .unwrap_or(router.max_publications_per_s),
+        }
+    }
 }
 
 fn authorizer_cache_max_default() -> usize {
@@ -430,6 +486,7 @@ impl RealmConfig {
             authenticators: Vec::new(),
             authorizer_cache_max: authorizer_cache_max_default(),
             roles: roles_default(),
+            session: RealmSessionConfig::default(),
         }
     }
 }

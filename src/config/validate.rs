@@ -68,6 +68,12 @@ fn in_range<T: PartialOrd + Display>(
 fn check_top(c: &Config, out: &mut Vec<Problem>) {
     in_range(out, "shards", c.shards, 0..=MAX_SHARDS);
     in_range(out, "shutdown_grace_ms", c.shutdown_grace_ms, 0..=MAX_MS);
+    in_range(
+        out,
+        "spin_before_park_us",
+        c.spin_before_park_us,
+        0..=1_000_000,
+    );
     if let Some(why) = log_level_problem(&c.log_level) {
         out.push(Problem::invalid("log_level", why));
     }
@@ -204,6 +210,21 @@ fn check_session(s: &SessionConfig, out: &mut Vec<Problem>) {
         s.outbound_budget_bytes,
         BUDGET_RANGE,
     );
+    // Checked against a valid budget only (a bad budget is one problem).
+    if BUDGET_RANGE.contains(&s.outbound_budget_bytes) {
+        in_range(
+            out,
+            "session.outbound_watermark_bytes",
+            s.outbound_watermark_bytes,
+            1024..=s.outbound_budget_bytes,
+        );
+    }
+    in_range(
+        out,
+        "session.stall_timeout_ms",
+        s.stall_timeout_ms,
+        1..=MAX_MS,
+    );
     in_range(
         out,
         "session.auth_failure_window_ms",
@@ -301,6 +322,14 @@ fn check_realms(r: &RealmsConfig, out: &mut Vec<Problem>) {
             }
         }
         check_pubsub(i, realm, out);
+        if let Some(ms) = realm.session.stall_timeout_ms {
+            in_range(
+                out,
+                &format!("realms.realm[{i}].session.stall_timeout_ms"),
+                ms,
+                1..=MAX_MS,
+            );
+        }
         super::auth_check::check_auth(i, realm, out);
         if max > 0 && realm.call_timeout_default_ms > max {
             out.push(Problem::invalid(
@@ -333,6 +362,14 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert_eq!(Config::default().problems(), []);
+    }
+
+    #[test]
+    fn a_watermark_above_the_budget_names_its_key() {
+        let mut c = Config::default();
+        c.session.outbound_watermark_bytes = c.session.outbound_budget_bytes + 1;
+        let keys: Vec<String> = c.problems().into_iter().map(|p| p.key).collect();
+        assert_eq!(keys, ["session.outbound_watermark_bytes"]);
     }
 
     #[test]

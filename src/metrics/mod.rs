@@ -63,8 +63,23 @@ const COUNTERS: &[(&str, &str, Read)] = &[
     ),
     (
         "slow_consumer_disconnects",
-        "Sessions disconnected for exceeding their outbound budget",
+        "Sessions disconnected as slow consumers (over budget, or stalled above the watermark)",
         |r| r.stats.slow_consumer_disconnects,
+    ),
+    (
+        "flow_pauses",
+        "Times a session or a shard's inbox stopped reading behind a queue above its watermark",
+        |r| r.stats.flow_pauses,
+    ),
+    (
+        "connections_refused",
+        "Connections closed on accept: their address held its limit of connections or handshakes",
+        |r| r.stats.connections_refused,
+    ),
+    (
+        "flow_stalls",
+        "Queues that stayed above their watermark for the stall timeout (slow-consumer policy applied)",
+        |r| r.stats.flow_stalls,
     ),
     (
         "oversized_replies",
@@ -78,8 +93,14 @@ const COUNTERS: &[(&str, &str, Read)] = &[
     ),
 ];
 
+/// A gauge: name, help, value.
+type Gauge3 = (&'static str, &'static str, Read);
+
+/// How the `shard="all"` series of a gauge table is made from the shards'.
+type Aggregate = fn(&mut dyn Iterator<Item = u64>) -> u64;
+
 /// Gauges: name, help, value.
-const GAUGES: &[(&str, &str, Read)] = &[
+const GAUGES: &[Gauge3] = &[
     ("sessions_open", "Client sessions open", |r| {
         r.footprint.sessions as u64
     }),
@@ -113,7 +134,19 @@ const GAUGES: &[(&str, &str, Read)] = &[
         "Bytes of retained events kept here",
         |r| r.footprint.retained_bytes as u64,
     ),
+    (
+        "outbound_queued_bytes",
+        "Bytes waiting in the sessions' outbound queues",
+        |r| r.footprint.queued_bytes as u64,
+    ),
 ];
+
+/// Gauges whose `shard="all"` series is the largest shard's, not the sum.
+const MAX_GAUGES: &[Gauge3] = &[(
+    "outbound_queue_peak_bytes",
+    "The most bytes one session's outbound queue has held above its watermark",
+    |r| r.footprint.queue_peak_bytes as u64,
+)];
 
 /// Counters per authentication method (label `method`): name, help, values.
 const PER_METHOD: &[(&str, &str, PerMethod)] = &[
@@ -154,16 +187,22 @@ pub fn exposition(reports: &[ShardReport], nr_shards: usize) -> String {
         family.get_or_create(&all_label()).inc_by(sum);
         registry.register(*name, *help, family);
     }
-    for (name, help, read) in GAUGES {
-        let family = Family::<Labels, Gauge>::default();
-        for r in reports {
-            family
-                .get_or_create(&shard_label(r.shard))
-                .set(gauge_value(read(r)));
+    let tables: [(&[Gauge3], Aggregate); 2] = [
+        (GAUGES, |v| v.sum()),
+        (MAX_GAUGES, |v| v.max().unwrap_or(0)),
+    ];
+    for (table, all) in tables {
+        for (name, help, read) in table {
+            let family = Family::<Labels, Gauge>::default();
+            for r in reports {
+                family
+                    .get_or_create(&shard_label(r.shard))
+                    .set(gauge_value(read(r)));
+            }
+            let total = all(&mut reports.iter().map(read));
+            family.get_or_create(&all_label()).set(gauge_value(total));
+            registry.register(*name, *help, family);
         }
-        let sum = reports.iter().map(read).sum();
-        family.get_or_create(&all_label()).set(gauge_value(sum));
-        registry.register(*name, *help, family);
     }
     for (name, help, read) in PER_METHOD {
         let family = Family::<Labels, Counter>::default();

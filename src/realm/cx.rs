@@ -10,6 +10,7 @@ use super::timers::CallTimers;
 use crate::routing::{home_shard, MatchPolicy, UriCheck};
 use crate::session::notify::Notify;
 use crate::session::outbound::{FrameKind, Pushed};
+use crate::session::pressure::{self, Pressure};
 use crate::session::Sessions;
 use crate::wire::{encode, Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text};
 use bytes::BytesMut;
@@ -26,6 +27,12 @@ pub struct Stats {
     /// Retained events evicted to stay within the realm's bounds.
     pub retained_evicted: u64,
     pub slow_consumer_disconnects: u64,
+    /// Times a session stopped being read behind a queue above its watermark.
+    pub flow_pauses: u64,
+    /// Queues that stayed above their watermark for the stall timeout.
+    pub flow_stalls: u64,
+    /// Connections closed on accept: their address was at its limit.
+    pub connections_refused: u64,
     pub calls: u64,
     pub protocol_violations: u64,
     /// Requests the session's role did not allow.
@@ -40,12 +47,24 @@ pub struct Stats {
     pub oversized_replies: u64,
 }
 
-/// Envelopes produced on this shard, per destination, waiting to be sent.
+/// Envelopes produced on this shard, per destination, waiting to be sent,
+/// and each destination's valve: pressed while that shard says its queues
+/// are full, or while its mesh channel is, so an envelope pushed meanwhile
+/// pauses whoever fed it.
 pub struct Outbox {
     me: ShardId,
     out: Vec<Vec<Envelope>>,
     notify: Rc<Notify>,
+    peers: Vec<Rc<Pressure>>,
+    /// Destinations with more than `BACKLOG` envelopes waiting (their
+    /// valve is pressed until the flusher takes them).
+    backlogged: Vec<bool>,
 }
+
+/// Envelopes waiting for one destination above which the sessions that
+/// add more pause until the flusher has sent them (a session whose reads
+/// never block would otherwise grow the batch without bound).
+pub const BACKLOG: usize = 256;
 
 impl Stats {
     /// Counts a session opened with `method`.
@@ -70,7 +89,14 @@ impl Outbox {
             me,
             out: (0..nr_shards).map(|_| Vec::new()).collect(),
             notify: Rc::new(Notify::default()),
+            peers: (0..nr_shards).map(|_| Pressure::new()).collect(),
+            backlogged: vec![false; nr_shards],
         }
+    }
+
+    /// The valve of destination `dest`.
+    pub fn peer(&self, dest: ShardId) -> &Rc<Pressure> {
+        &self.peers[dest]
     }
 
     /// The flag raised when envelopes for another shard are queued.
@@ -82,12 +108,22 @@ impl Outbox {
     pub fn push(&mut self, dest: ShardId, env: Envelope) {
         self.out[dest].push(env);
         if dest != self.me {
+            if self.out[dest].len() > BACKLOG && !self.backlogged[dest] {
+                self.backlogged[dest] = true;
+                self.peers[dest].press(None);
+            }
+            if self.peers[dest].is_pressed() {
+                pressure::met(&self.peers[dest]);
+            }
             self.notify.notify();
         }
     }
 
     /// Takes the batch for `dest` (empty when there is none).
     pub fn take(&mut self, dest: ShardId) -> Vec<Envelope> {
+        if std::mem::take(&mut self.backlogged[dest]) {
+            self.peers[dest].release();
+        }
         std::mem::take(&mut self.out[dest])
     }
 

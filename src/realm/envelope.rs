@@ -37,6 +37,10 @@ pub enum Envelope {
     Home(HomeMsg),
     /// For the receiving shard itself: reports for metrics and health.
     Report(ReportMsg),
+    /// Flow control: queues on shard `from` fed by the receiver are above
+    /// their watermark (`on`), or drained again; the receiver's sessions
+    /// that send to `from` stop being read meanwhile.
+    Pressure { from: ShardId, on: bool },
 }
 
 /// Envelopes a broker receives.

@@ -32,6 +32,10 @@ pub struct Realm {
     pub auth: std::sync::Arc<crate::auth::RealmAuth>,
     /// Decisions of the roles' dynamic authorizers, cached on this shard.
     pub authz: crate::auth::authz_cache::AuthzCache,
+    /// The realm's own per-session limits (`None`: the router's).
+    pub limits: Option<crate::session::limits::Limits>,
+    /// The realm's own stall timeout (`None`: the router's).
+    pub stall_timeout: Option<std::time::Duration>,
 }
 
 impl Realm {
@@ -52,6 +56,8 @@ impl Realm {
             dealer: Dealer::new(name, rpc),
             authz: crate::auth::authz_cache::AuthzCache::new(auth.authorizer_cache_max),
             auth,
+            limits: None,
+            stall_timeout: None,
         }
     }
 }

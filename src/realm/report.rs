@@ -22,6 +22,10 @@ pub struct Footprint {
     pub retained: usize,
     /// Bytes of retained events kept here.
     pub retained_bytes: usize,
+    /// Bytes waiting in the sessions' outbound queues.
+    pub queued_bytes: usize,
+    /// The most bytes one session's queue has held above its watermark.
+    pub queue_peak_bytes: usize,
 }
 
 /// The footprint of several shards is the sum of theirs.
@@ -39,6 +43,8 @@ impl std::iter::Sum for Footprint {
             retained: a.retained + f.retained,
             retained_bytes: a.retained_bytes + f.retained_bytes,
             pending: a.pending + f.pending,
+            queued_bytes: a.queued_bytes + f.queued_bytes,
+            queue_peak_bytes: a.queue_peak_bytes.max(f.queue_peak_bytes),
         })
     }
 }

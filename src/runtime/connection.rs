@@ -8,6 +8,7 @@
 //! is entered where the connection logs, not around every poll: entering a
 //! span costs the subscriber a call per poll on the hot path.
 
+use super::addresses::{AddressLimits, Admitted};
 use super::auth_answers::{AuthWait, AuthWaits};
 use super::deadlines::Deadlines;
 use super::live::LiveConns;
@@ -15,7 +16,8 @@ use crate::auth::Answer;
 use crate::session::deadlines::{ConnDeadline, ConnTimer, Liveness};
 use crate::session::handshake::{abort, Handshake as Login};
 use crate::session::notify::Notify;
-use crate::session::outbound::{OutFrame, Outbound, SlowConsumer, TransportInfo};
+use crate::session::outbound::{FlowControl, OutFrame, Outbound, TransportInfo};
+use crate::session::pressure::{self, Pressure};
 use crate::session::Flow;
 use crate::shard::{HandshakeOutcome, Shard};
 use crate::transport::tls::TlsServer;
@@ -43,8 +45,8 @@ pub struct ConnectionContext {
     pub accept: AcceptOptions,
     pub handshake_timeout: Duration,
     pub max_sessions: usize,
-    pub outbound_budget: usize,
-    pub slow_consumer: SlowConsumer,
+    /// Each session's outbound budget, watermark, stall timeout and policy.
+    pub flow: FlowControl,
     /// Connections alive on this shard (for a graceful shutdown).
     pub live: Rc<LiveConns>,
     /// The shard's deadline wheel.
@@ -57,6 +59,8 @@ pub struct ConnectionContext {
     pub auth_waits: Rc<AuthWaits>,
     /// The TLS configuration of a TLS listener.
     pub tls: Option<Arc<TlsServer>>,
+    /// Per-address connection and handshake limits (`None`: none set).
+    pub addresses: Option<Rc<AddressLimits>>,
 }
 
 /// An accepted socket, before any handshake.
@@ -82,7 +86,11 @@ async fn open(
 }
 
 /// Runs one accepted connection to its end.
-pub async fn run_connection(ctx: Rc<ConnectionContext>, incoming: Incoming) {
+pub async fn run_connection(
+    ctx: Rc<ConnectionContext>,
+    incoming: Incoming,
+    admitted: Option<Admitted>,
+) {
     let peer_addr = match &incoming {
         Incoming::Tcp(s) => s.peer_addr().ok(),
         Incoming::Unix(_) => None,
@@ -99,7 +107,7 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, incoming: Incoming) {
         serializer = tracing::field::Empty,
         session = tracing::field::Empty,
     );
-    let outbound = Rc::new(Outbound::new(ctx.outbound_budget, ctx.slow_consumer));
+    let outbound = Rc::new(Outbound::with_flow(ctx.flow));
     let now = Instant::now();
     let timer = ConnTimer::new(outbound.clone(), now);
     let _live = ctx.live.enter(&timer);
@@ -153,6 +161,8 @@ pub async fn run_connection(ctx: Rc<ConnectionContext>, incoming: Incoming) {
         asking: None,
         id: None,
         close_code: &close_code,
+        paused: Vec::new(),
+        admitted,
         span,
     };
     session.run(&mut reader).await;
@@ -178,6 +188,10 @@ struct SessionState<'a> {
     id: Option<SessionId>,
     /// The close code the writer sends.
     close_code: &'a Cell<u16>,
+    /// The valves the last message met: nothing is read until they release.
+    paused: Vec<Rc<Pressure>>,
+    /// This connection's place in its address's limits.
+    admitted: Option<Admitted>,
     span: tracing::Span,
 }
 
@@ -186,6 +200,9 @@ enum Wake {
     Read(Result<Option<Inbound>, transport::TransportError>),
     /// The queue closed (slow consumer, shutdown, ping timeout).
     Closed,
+    /// A paused feeder declared this session's queue stalled; the policy
+    /// was applied (`true`: the session must close).
+    Stalled(bool),
     /// The handshake deadline passed.
     Expired,
     /// The authenticator the handshake asked answered.
@@ -214,8 +231,8 @@ impl SessionState<'_> {
             if let Poll::Ready(r) = read.as_mut().poll(cx) {
                 return Poll::Ready(Wake::Read(r));
             }
-            if self.outbound.poll_closed(cx).is_ready() {
-                return Poll::Ready(Wake::Closed);
+            if let Poll::Ready(wake) = self.poll_own_queue(cx) {
+                return Poll::Ready(wake);
             }
             match expired.map(|flag| flag.poll_wait(cx)) {
                 Some(Poll::Ready(())) => Poll::Ready(Wake::Expired),
@@ -225,11 +242,57 @@ impl SessionState<'_> {
         .await
     }
 
+    /// Whether this session's own queue closed or stalled.
+    fn poll_own_queue(&self, cx: &mut std::task::Context<'_>) -> Poll<Wake> {
+        if let Poll::Ready(close) = self.outbound.poll_stalled(cx) {
+            return Poll::Ready(Wake::Stalled(close));
+        }
+        if self.outbound.poll_closed(cx).is_ready() {
+            return Poll::Ready(Wake::Closed);
+        }
+        Poll::Pending
+    }
+
+    /// Stops reading until the valves the last message met are released
+    /// (or this session's own queue closes or stalls: then that wake).
+    async fn pause(&mut self) -> Option<Wake> {
+        self.ctx.shard.borrow_mut().stats.flow_pauses += 1;
+        let mut paused = std::mem::take(&mut self.paused);
+        let own = std::future::poll_fn(|cx| self.poll_own_queue(cx));
+        let wake = pressure::wait_released_or(&mut paused, own).await;
+        self.paused = paused;
+        wake
+    }
+
+    /// Counts a stall of this session's queue; `false` ends the connection.
+    fn on_stalled(&mut self, close: bool) -> bool {
+        let mut shard = self.ctx.shard.borrow_mut();
+        shard.stats.flow_stalls += 1;
+        if close {
+            shard.stats.slow_consumer_disconnects += 1;
+        }
+        !close
+    }
+
     async fn run(&mut self, reader: &mut FrameReader) {
         loop {
-            let next = match self.next(reader).await {
+            let wake = match self.paused.is_empty() {
+                true => None,
+                false => self.pause().await,
+            };
+            let wake = match wake {
+                Some(wake) => wake,
+                None => self.next(reader).await,
+            };
+            let next = match wake {
                 Wake::Read(next) => next,
                 Wake::Closed => return,
+                Wake::Stalled(close) => {
+                    if !self.on_stalled(close) {
+                        return;
+                    }
+                    continue;
+                }
                 Wake::Expired if self.asking.is_some() => {
                     return self.refuse_late_authenticator();
                 }
@@ -329,6 +392,9 @@ impl SessionState<'_> {
                 self.span.record("session", o.session.0);
                 // Welcomed: the handshake deadline no longer applies.
                 self.timer.handshaking.set(false);
+                if let Some(a) = &mut self.admitted {
+                    a.welcomed();
+                }
                 true
             }
             HandshakeOutcome::Send(m) => {
@@ -350,7 +416,9 @@ impl SessionState<'_> {
     }
 
     fn on_established(&mut self, sid: SessionId, msg: Message) -> bool {
+        pressure::clear_met();
         let flow = self.ctx.shard.borrow_mut().handle_message(sid, msg);
+        pressure::take_met(&mut self.paused);
         match flow {
             Ok(Flow::Continue) => true,
             Ok(Flow::Goodbye) => {

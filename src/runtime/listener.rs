@@ -2,6 +2,7 @@
 //! connections until told to stop, then say GOODBYE to every session and
 //! wait (up to the grace period) for the connections to close.
 
+use super::addresses::{AddressLimits, Admitted};
 use super::auth_answers::{run_auth_answers, AuthWaits};
 use super::connection::{run_connection, ConnectionContext, Incoming};
 use super::deadlines::{run_call_timers, Deadlines};
@@ -9,6 +10,7 @@ use super::live::LiveConns;
 use super::mesh::{self, MeshEnds};
 use super::{RouterOptions, LISTENERS};
 use crate::session::deadlines::Liveness;
+use crate::session::outbound::FlowControl;
 use crate::shard::Shard;
 use crate::transport::tls::TlsServer;
 use crate::wire::{encode_to_bytes, CloseReason, Dict, Message, Text};
@@ -18,7 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +44,8 @@ pub struct ShardStart {
     pub tls: [Option<Arc<TlsServer>>; LISTENERS],
     pub mesh: MeshEnds,
     pub stop: Arc<AtomicBool>,
+    /// Rung (after `stop` is raised) to stop this shard.
+    pub bell: super::stop::Bell,
     /// The addresses bound, once the shard listens, or why it cannot.
     pub ready: Sender<io::Result<Bound>>,
     /// For shards other than 0: the addresses shard 0 bound (ports resolved).
@@ -76,6 +80,10 @@ pub async fn run_shard(start: ShardStart) {
         timeout: opts.ping_timeout,
     });
     let per_shard_max = opts.max_sessions.div_ceil(start.nr_shards);
+    let addresses = AddressLimits::new(
+        opts.max_connections_per_address,
+        opts.max_handshakes_per_address,
+    );
     let mut bound = [None; LISTENERS];
     let mut accepting = Vec::new();
     let context = |accept: &crate::transport::AcceptOptions, tls: Option<Arc<TlsServer>>| {
@@ -84,13 +92,18 @@ pub async fn run_shard(start: ShardStart) {
             accept: accept.clone(),
             handshake_timeout: opts.handshake_timeout,
             max_sessions: per_shard_max,
-            outbound_budget: opts.outbound_budget,
-            slow_consumer: opts.slow_consumer,
+            flow: FlowControl {
+                budget: opts.outbound_budget,
+                watermark: opts.outbound_watermark,
+                stall_timeout: opts.stall_timeout,
+                policy: opts.slow_consumer,
+            },
             live: live.clone(),
             deadlines: deadlines.clone(),
             liveness,
             ping_rawsocket: opts.ping_rawsocket,
             auth_waits: auth_waits.clone(),
+            addresses: addresses.clone(),
             tls,
         })
     };
@@ -147,9 +160,7 @@ pub async fn run_shard(start: ShardStart) {
     if opts.panic_shard == Some(start.shard) {
         panic!("injected fault: shard {} panics", start.shard);
     }
-    while !start.stop.load(Ordering::Acquire) {
-        glommio::timer::sleep(Duration::from_millis(20)).await;
-    }
+    start.bell.rung().await;
     for task in accepting {
         task.cancel().await;
     }
@@ -214,11 +225,28 @@ async fn run_accept(listener: TcpListener, ctx: Rc<ConnectionContext>) {
     loop {
         match listener.accept().await {
             Ok(stream) => {
-                let conn = run_connection(ctx.clone(), Incoming::Tcp(stream));
+                let Some(admitted) = admit(&ctx, &stream) else {
+                    ctx.shard.borrow_mut().stats.connections_refused += 1;
+                    continue;
+                };
+                let conn = run_connection(ctx.clone(), Incoming::Tcp(stream), admitted);
                 glommio::spawn_local(conn).detach();
             }
             Err(e) => failures.failed(&e.into()).await,
         }
+    }
+}
+
+/// Counts `stream` against its address's limits: `None` when over one
+/// (the stream is then dropped, which closes it), `Some(None)` when no
+/// limit is set.
+fn admit(ctx: &ConnectionContext, stream: &glommio::net::TcpStream) -> Option<Option<Admitted>> {
+    let Some(limits) = &ctx.addresses else {
+        return Some(None);
+    };
+    match stream.peer_addr() {
+        Ok(peer) => limits.admit(peer.ip()).map(Some),
+        Err(_) => Some(None),
     }
 }
 

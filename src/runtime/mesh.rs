@@ -9,10 +9,19 @@
 //! together. A full channel never blocks: the batch is kept and retried.
 //! The inbox applies at most `INBOX_TURN` batches, then yields to the
 //! connection tasks.
+//!
+//! Flow control across shards (ARCHITECTURE.md section 8): when a batch
+//! from shard A queued messages behind pressed valves here, the inbox tells
+//! A (`Envelope::Pressure`), stops applying A's batches until those valves
+//! release (declaring a stall past its deadline), then tells A they
+//! drained; meanwhile A pauses the sessions that send here. A channel found
+//! full, or an outbox backlog, presses A's own valve for this destination
+//! until the backlog is sent.
 
 use crate::realm::ids::ShardId;
 use crate::realm::Envelope;
 use crate::session::notify::Notify;
+use crate::session::pressure::{self, Pressure};
 use crate::shard::Shard;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use glommio::channels::shared_channel::{
@@ -29,7 +38,8 @@ const INBOX_TURN: usize = 64;
 pub struct MeshEnds {
     pub senders: Vec<Option<Sender<Vec<Envelope>>>>,
     pub bells_out: Vec<Option<SharedSender<()>>>,
-    pub receivers: Vec<(Receiver<Vec<Envelope>>, SharedReceiver<()>)>,
+    /// Per source shard: its channel and doorbell.
+    pub receivers: Vec<(ShardId, Receiver<Vec<Envelope>>, SharedReceiver<()>)>,
 }
 
 /// Creates the mesh for `n` shards, `capacity` batches per channel: one
@@ -48,7 +58,7 @@ pub fn build(n: usize, capacity: usize) -> Vec<MeshEnds> {
             let (btx, brx) = glommio::channels::shared_channel::new_bounded(1);
             ends[from].senders[to] = Some(tx);
             ends[from].bells_out[to] = Some(btx);
-            ends[to].receivers.push((rx, brx));
+            ends[to].receivers.push((from, rx, brx));
         }
     }
     ends
@@ -58,11 +68,11 @@ pub fn build(n: usize, capacity: usize) -> Vec<MeshEnds> {
 /// Every endpoint connects concurrently: a glommio shared channel connects
 /// only once both of its ends do, on both shards.
 pub async fn start(shard: Rc<RefCell<Shard>>, ends: MeshEnds, batch_max: usize) {
-    for (rx, bell) in ends.receivers {
+    for (from, rx, bell) in ends.receivers {
         let shard = shard.clone();
         glommio::spawn_local(async move {
             let bell = bell.connect().await;
-            run_inbox(shard, rx, bell).await
+            run_inbox(shard, from, rx, bell).await
         })
         .detach();
     }
@@ -81,6 +91,7 @@ pub async fn start(shard: Rc<RefCell<Shard>>, ends: MeshEnds, batch_max: usize) 
     let notify = shard.borrow().outbox.notifier();
     let flusher = Flusher {
         shard,
+        backlogged: vec![false; ends.senders.len()],
         senders: ends.senders,
         bells,
         batch_max: batch_max.max(1),
@@ -94,20 +105,37 @@ struct Flusher {
     senders: Vec<Option<Sender<Vec<Envelope>>>>,
     bells: Vec<Option<ConnectedSender<()>>>,
     batch_max: usize,
+    /// Destinations whose channel was full (their valve is pressed).
+    backlogged: Vec<bool>,
 }
 
 impl Flusher {
     /// Sends every pending batch once woken; retries batches that met a full channel.
-    async fn run(self, notify: Rc<Notify>) {
+    async fn run(mut self, notify: Rc<Notify>) {
         loop {
             notify.wait().await;
             let mut blocked = false;
             for dest in 0..self.senders.len() {
-                blocked |= !self.flush(dest);
+                let done = self.flush(dest);
+                self.backlog(dest, !done);
+                blocked |= !done;
             }
             if blocked {
                 glommio::timer::sleep(Duration::from_micros(50)).await;
                 notify.notify();
+            }
+        }
+    }
+
+    /// Presses the valve of `dest` while its channel is full.
+    fn backlog(&mut self, dest: ShardId, full: bool) {
+        if self.backlogged[dest] != full {
+            self.backlogged[dest] = full;
+            let shard = self.shard.borrow();
+            let valve = shard.outbox.peer(dest);
+            match full {
+                true => valve.press(None),
+                false => valve.release(),
             }
         }
     }
@@ -152,21 +180,40 @@ impl Flusher {
 /// yielding to other tasks every `INBOX_TURN` batches.
 async fn run_inbox(
     shard: Rc<RefCell<Shard>>,
+    from: ShardId,
     rx: Receiver<Vec<Envelope>>,
     bell: ConnectedReceiver<()>,
 ) {
+    let mut valves = Vec::new();
     while bell.recv().await.is_some() {
-        drain(&shard, &rx).await;
+        drain(&shard, from, &rx, &mut valves).await;
     }
-    drain(&shard, &rx).await;
+    drain(&shard, from, &rx, &mut valves).await;
 }
 
-async fn drain(shard: &Rc<RefCell<Shard>>, rx: &Receiver<Vec<Envelope>>) {
+/// Applies the batches waiting from shard `from`. After a batch that
+/// queued messages behind pressed valves, the source is told to pause and
+/// nothing more from it is applied until those valves release (a valve
+/// past its stall deadline is declared stalled), so a slow queue here
+/// passes its watermark by at most one batch, however far behind the
+/// source's pause comes.
+async fn drain(
+    shard: &Rc<RefCell<Shard>>,
+    from: ShardId,
+    rx: &Receiver<Vec<Envelope>>,
+    valves: &mut Vec<Rc<Pressure>>,
+) {
     let mut applied = 0;
     while let Ok(batch) = rx.try_recv() {
+        pressure::clear_met();
         shard.borrow_mut().apply_batch(batch);
+        pressure::take_met(valves);
         applied += 1;
-        if applied % INBOX_TURN == 0 {
+        if !valves.is_empty() {
+            shard.borrow_mut().press_peer(from, true);
+            pressure::wait_released(valves).await;
+            shard.borrow_mut().press_peer(from, false);
+        } else if applied % INBOX_TURN == 0 {
             futures_lite::future::yield_now().await;
         }
     }

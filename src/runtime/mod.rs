@@ -11,6 +11,7 @@
 //! panics is logged with its id and stops the router; `Running::join` then
 //! reports it, and the binary exits non-zero.
 
+mod addresses;
 mod auth_answers;
 mod auth_options;
 mod connection;
@@ -20,7 +21,9 @@ mod http;
 mod listener;
 mod live;
 pub mod mesh;
+pub use stop::Stop;
 mod options;
+mod stop;
 mod unix;
 
 pub use fds::raise_nofile_limit;
@@ -34,7 +37,6 @@ use crate::transport::AcceptOptions;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -84,9 +86,19 @@ pub struct RouterOptions {
     /// Whether RawSocket peers are pinged too.
     pub ping_rawsocket: bool,
     pub max_sessions: usize,
+    /// Connections one IP address may hold open on each shard (0: no limit).
+    pub max_connections_per_address: u32,
+    /// Connections of one IP address in their handshake, per shard (0: no limit).
+    pub max_handshakes_per_address: u32,
     pub outbound_budget: usize,
+    /// Soft watermark of a session's outbound queue (flow control).
+    pub outbound_watermark: usize,
+    /// How long a queue may stay above its watermark before the policy.
+    pub stall_timeout: Duration,
     pub slow_consumer: SlowConsumer,
     pub shutdown_grace: Duration,
+    /// How long an idle shard polls before it sleeps (`None`: not at all).
+    pub spin_before_park: Option<Duration>,
     /// Batches (not envelopes) each shard-to-shard channel holds.
     pub mesh_capacity: usize,
     /// Most envelopes in one batch.
@@ -143,9 +155,14 @@ impl RouterOptions {
             ping_timeout: Duration::from_secs(10),
             ping_rawsocket: false,
             max_sessions: 100_000,
+            max_connections_per_address: 0,
+            max_handshakes_per_address: 0,
             outbound_budget: 4 << 20,
+            outbound_watermark: 1 << 20,
+            stall_timeout: Duration::from_secs(5),
             slow_consumer: SlowConsumer::Disconnect,
             shutdown_grace: Duration::from_secs(5),
+            spin_before_park: None,
             mesh_capacity: 65536,
             mesh_batch_max: 256,
             settings: Settings::default(),
@@ -179,7 +196,7 @@ pub struct Running {
     bound: [Option<SocketAddr>; LISTENERS],
     http: Option<SocketAddr>,
     tls: Vec<Arc<TlsServer>>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Stop>,
     threads: Vec<JoinHandle<Result<(), ShardPanicked>>>,
 }
 
@@ -222,13 +239,13 @@ impl Running {
     }
 
     /// A handle that asks the router to stop (from any thread, e.g. a signal handler).
-    pub fn stopper(&self) -> Arc<AtomicBool> {
+    pub fn stopper(&self) -> Arc<Stop> {
         self.stop.clone()
     }
 
     /// Asks every shard to stop: GOODBYE to every session, then exit.
     pub fn shutdown(&self) {
-        self.stop.store(true, Ordering::Release);
+        self.stop.stop();
     }
 
     /// Waits for every shard to finish; the first shard that panicked, if any.
@@ -280,7 +297,8 @@ fn load_tls(opts: &RouterOptions) -> io::Result<[Option<Arc<TlsServer>>; LISTENE
 pub fn start(opts: RouterOptions) -> io::Result<Running> {
     let n = opts.shards.clamp(1, MAX_SHARDS);
     let tls = load_tls(&opts)?;
-    let stop = Arc::new(AtomicBool::new(false));
+    let (stop, bells) = Stop::new(n)?;
+    let mut bells = bells.into_iter();
     let mut threads = Vec::with_capacity(n);
     let mut readies = Vec::with_capacity(n);
     let mut address_txs = Vec::with_capacity(n);
@@ -293,7 +311,10 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
             opts: opts.clone(),
             tls: tls.clone(),
             mesh: mesh_ends,
-            stop: stop.clone(),
+            stop: stop.flag(),
+            bell: bells
+                .next()
+                .ok_or_else(|| io::Error::other("a shard without a bell"))?,
             ready: ready_tx,
             addresses: (shard > 0).then_some(addr_rx),
         };
@@ -302,9 +323,13 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
         } else {
             Placement::Unbound
         };
-        let handle = LocalExecutorBuilder::new(placement)
+        let mut builder = LocalExecutorBuilder::new(placement)
             .name(&format!("shard-{shard}"))
-            .io_memory(1 << 20)
+            .io_memory(1 << 20);
+        if let Some(spin) = opts.spin_before_park {
+            builder = builder.spin_before_park(spin);
+        }
+        let handle = builder
             .spawn(move || {
                 listener::run_shard(ctx).instrument(tracing::info_span!("shard", id = shard))
             })
@@ -336,7 +361,7 @@ pub fn start(opts: RouterOptions) -> io::Result<Running> {
 fn supervise(
     shard: usize,
     handle: glommio::ExecutorJoinHandle<()>,
-    stop: &AtomicBool,
+    stop: &Stop,
 ) -> Result<(), ShardPanicked> {
     let Err(e) = handle.join() else {
         return Ok(());
@@ -350,7 +375,7 @@ fn supervise(
         other => other.to_string(),
     };
     tracing::error!(shard, %message, "shard panicked; stopping the router");
-    stop.store(true, Ordering::Release);
+    stop.stop();
     Err(ShardPanicked { shard, message })
 }
 

@@ -62,9 +62,15 @@ impl RouterOptions {
             ping_timeout: c.session.ping_timeout(),
             ping_rawsocket: c.rawsocket.ping,
             max_sessions: c.session.max_sessions,
+            max_connections_per_address: c.session.max_connections_per_address,
+            max_handshakes_per_address: c.session.max_handshakes_per_address,
             outbound_budget: c.session.outbound_budget_bytes,
+            outbound_watermark: c.session.outbound_watermark_bytes,
+            stall_timeout: std::time::Duration::from_millis(c.session.stall_timeout_ms),
             slow_consumer,
             shutdown_grace: c.shutdown_grace(),
+            spin_before_park: (c.spin_before_park_us > 0)
+                .then(|| std::time::Duration::from_micros(c.spin_before_park_us)),
             mesh_capacity: c.mesh.channel_capacity,
             mesh_batch_max: c.mesh.batch_max,
             panic_shard: None,
@@ -81,8 +87,15 @@ impl RouterOptions {
                     .map(|r| RealmSettings {
                         name: r.name.clone(),
                         auth: std::sync::Arc::new(super::auth_options::realm_auth(r)),
-                        rpc: rpc_policy(r, c.session.max_invocations_in_flight),
+                        rpc: rpc_policy(
+                            r,
+                            (r.session.max_invocations_in_flight)
+                                .unwrap_or(c.session.max_invocations_in_flight),
+                        ),
                         pubsub: pubsub_policy(r),
+                        limits: (!r.session.is_empty()).then(|| r.session.limits(&c.session)),
+                        stall_timeout: (r.session.stall_timeout_ms)
+                            .map(std::time::Duration::from_millis),
                     })
                     .collect(),
                 auto_create_realms: c.realms.auto_create,

@@ -48,7 +48,7 @@ pub async fn run_accept(listener: UnixListener, ctx: Rc<ConnectionContext>) {
     loop {
         match listener.accept().await {
             Ok(stream) => {
-                let conn = run_connection(ctx.clone(), Incoming::Unix(stream));
+                let conn = run_connection(ctx.clone(), Incoming::Unix(stream), None);
                 glommio::spawn_local(conn).detach();
             }
             Err(e) => failures.failed(&e.into()).await,

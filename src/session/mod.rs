@@ -10,6 +10,7 @@ pub mod handshake;
 pub mod limits;
 pub mod notify;
 pub mod outbound;
+pub mod pressure;
 
 use crate::auth::Role;
 use crate::routing::MatchPolicy;

@@ -2,16 +2,24 @@
 //! budget. Routing code pushes frames synchronously; the connection's writer
 //! task drains everything ready in one batch and writes it with one syscall.
 //!
-//! Over budget, the slow-consumer policy decides: `Disconnect` closes the
-//! session with a reason; `DropEvents` drops EVENTs (counted) but a reply
+//! Flow control (ARCHITECTURE.md section 8): above its soft watermark the
+//! queue presses its `Pressure` valve, and every message queued meanwhile
+//! records it, so the sessions feeding the queue stop being read until it
+//! drains below half the watermark. A queue that stays above the watermark
+//! for the stall timeout, or one that would exceed its budget, gets the
+//! slow-consumer policy: `Disconnect` closes the session with a reason;
+//! `DropEvents` drops EVENTs (counted) until the queue drains, but a reply
 //! that cannot be queued (RESULT, ERROR, ...) still disconnects, so no reply
 //! is ever lost silently.
 
+use super::pressure::{self, Pressure};
 use bytes::Bytes;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 /// What to do with a session whose outbound queue is over budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +73,43 @@ impl OutFrame {
 
 /// The close reason of a queue that went over budget.
 pub const OVERFLOW: &str = "outbound queue over budget (slow consumer)";
+/// The close reason of a queue that stayed above its watermark too long.
+pub const STALLED: &str =
+    "outbound queue above its watermark for the stall timeout (slow consumer)";
+
+/// Flow-control settings of a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowControl {
+    /// Hard byte budget: past it the slow-consumer policy applies at once.
+    pub budget: usize,
+    /// Soft watermark: above it the queue presses back on its feeders.
+    pub watermark: usize,
+    /// How long the queue may stay above the watermark while pressed.
+    pub stall_timeout: Duration,
+    pub policy: SlowConsumer,
+}
+
+impl FlowControl {
+    /// A flow with the watermark at a quarter of `budget` and a 5 s stall timeout.
+    pub fn with_budget(budget: usize, policy: SlowConsumer) -> FlowControl {
+        FlowControl {
+            budget,
+            watermark: budget / 4,
+            stall_timeout: Duration::from_secs(5),
+            policy,
+        }
+    }
+}
 
 struct Inner {
     frames: VecDeque<OutFrame>,
     bytes: usize,
+    /// The most bytes ever queued.
+    peak: usize,
+    /// Above the watermark: the valve is pressed.
+    over: bool,
+    /// Stalled under `DropEvents`: EVENTs are dropped until the queue drains.
+    shedding: bool,
     closing: Option<&'static str>,
     waker: Option<Waker>,
     /// The reader waiting for the queue to close.
@@ -79,7 +120,11 @@ struct Inner {
 pub struct Outbound {
     inner: RefCell<Inner>,
     budget: usize,
+    watermark: usize,
+    stall_timeout: Cell<Duration>,
     policy: SlowConsumer,
+    /// Pressed while above the watermark.
+    pressure: Rc<Pressure>,
     /// The largest message the peer accepts (its transport's limit).
     max_message: Cell<usize>,
     /// What the peer is connected by (for the meta API's session details).
@@ -102,18 +147,29 @@ pub struct TransportInfo {
 }
 
 impl Outbound {
-    /// A queue holding at most `budget` bytes.
+    /// A queue holding at most `budget` bytes (see `FlowControl::with_budget`).
     pub fn new(budget: usize, policy: SlowConsumer) -> Self {
+        Outbound::with_flow(FlowControl::with_budget(budget, policy))
+    }
+
+    /// A queue with the given flow control.
+    pub fn with_flow(flow: FlowControl) -> Self {
         Outbound {
             inner: RefCell::new(Inner {
                 frames: VecDeque::new(),
                 bytes: 0,
+                peak: 0,
+                over: false,
+                shedding: false,
                 closing: None,
                 waker: None,
                 close_waker: None,
             }),
-            budget,
-            policy,
+            budget: flow.budget,
+            watermark: flow.watermark.min(flow.budget),
+            stall_timeout: Cell::new(flow.stall_timeout),
+            policy: flow.policy,
+            pressure: Pressure::new(),
             max_message: Cell::new(usize::MAX),
             transport: OnceCell::new(),
         }
@@ -139,24 +195,77 @@ impl Outbound {
         self.max_message.get()
     }
 
-    /// Queues one encoded message.
+    /// Sets the stall timeout (the realm's, once the session joined).
+    pub fn set_stall_timeout(&self, timeout: Duration) {
+        self.stall_timeout.set(timeout);
+    }
+
+    /// Queues one encoded message. Above the watermark, the queue's valve
+    /// is recorded as met, so whoever fed the message pauses.
     pub fn push(&self, frame: Bytes, kind: FrameKind) -> Pushed {
         let mut inner = self.inner.borrow_mut();
         if inner.closing.is_some() {
             return Pushed::Closed;
         }
+        if inner.shedding && kind == FrameKind::Event {
+            return Pushed::Dropped;
+        }
         if inner.bytes + frame.len() > self.budget && !inner.frames.is_empty() {
             if kind == FrameKind::Event && self.policy == SlowConsumer::DropEvents {
                 return Pushed::Dropped;
             }
-            inner.closing = Some(OVERFLOW);
-            wake(&mut inner);
+            self.close_inner(&mut inner, OVERFLOW);
             return Pushed::Overflow;
         }
         inner.bytes += frame.len();
         inner.frames.push_back(OutFrame::Message(frame));
+        if inner.bytes > self.watermark {
+            self.over_watermark(&mut inner);
+        }
         wake(&mut inner);
         Pushed::Queued
+    }
+
+    /// Presses the valve on crossing the watermark; records it as met.
+    #[cold]
+    fn over_watermark(&self, inner: &mut Inner) {
+        inner.peak = inner.peak.max(inner.bytes);
+        if !inner.over {
+            inner.over = true;
+            let stall_at = Instant::now() + self.stall_timeout.get();
+            self.pressure.press(Some(stall_at));
+        }
+        pressure::met(&self.pressure);
+    }
+
+    /// Ready when a paused feeder declared this queue stalled; then applies
+    /// the slow-consumer policy and says whether the session must close.
+    pub fn poll_stalled(&self, cx: &mut Context<'_>) -> Poll<bool> {
+        if self.pressure.poll_stalled(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let mut inner = self.inner.borrow_mut();
+        if self.policy == SlowConsumer::DropEvents {
+            inner.shedding = true;
+            inner.over = false;
+            self.pressure.release_all();
+            return Poll::Ready(false);
+        }
+        self.close_inner(&mut inner, STALLED);
+        Poll::Ready(true)
+    }
+
+    fn close_inner(&self, inner: &mut Inner, reason: &'static str) {
+        inner.closing.get_or_insert(reason);
+        if std::mem::take(&mut inner.over) {
+            self.pressure.release_all();
+        }
+        wake(inner);
+    }
+
+    /// The most bytes this queue ever held above its watermark (0 if never).
+    pub fn peak_bytes(&self) -> usize {
+        self.inner.borrow().peak
     }
 
     /// Queues a last frame (GOODBYE, ABORT) past the budget, then closes.
@@ -183,13 +292,12 @@ impl Outbound {
     /// Closes the queue: the writer flushes what is queued and stops.
     pub fn close(&self, reason: &'static str) {
         let mut inner = self.inner.borrow_mut();
-        inner.closing.get_or_insert(reason);
-        wake(&mut inner);
+        self.close_inner(&mut inner, reason);
     }
 
     /// True when the queue closed because the consumer was too slow.
     pub fn overflowed(&self) -> bool {
-        self.inner.borrow().closing == Some(OVERFLOW)
+        matches!(self.inner.borrow().closing, Some(OVERFLOW | STALLED))
     }
 
     /// Why the queue is closing, if it is.
@@ -236,6 +344,9 @@ impl Outbound {
                     }
                 }
                 inner.bytes -= taken;
+                if inner.bytes <= self.watermark / 2 {
+                    self.drained(&mut inner);
+                }
                 return Poll::Ready(true);
             }
             if inner.closing.is_some() {
@@ -245,6 +356,16 @@ impl Outbound {
             Poll::Pending
         })
         .await
+    }
+}
+
+impl Outbound {
+    /// Below half the watermark: the feeders go on, shedding stops.
+    fn drained(&self, inner: &mut Inner) {
+        inner.shedding = false;
+        if std::mem::take(&mut inner.over) {
+            self.pressure.release();
+        }
     }
 }
 

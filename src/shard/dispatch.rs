@@ -273,6 +273,7 @@ impl Shard {
         let Some(realm) = realms.get_mut(session.realm.as_str()) else {
             return Ok(None);
         };
+        let limits = realm.limits.unwrap_or(limits);
         let cx = &mut cx;
         if !grant.allow {
             deny(cx, sid, &msg);

@@ -124,6 +124,9 @@ impl Shard {
         if identity.authid.as_str().is_empty() {
             identity.authid = Text::from(format!("anonymous-{id}"));
         }
+        if let Some(timeout) = realm_state.stall_timeout {
+            outbound.set_stall_timeout(timeout);
+        }
         let details = welcome_details(&realm, realm_state.meta_api(), &identity);
         let authmethod = identity.authmethod.clone();
         let mut session = Session::new(

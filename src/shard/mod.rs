@@ -46,6 +46,10 @@ pub struct RealmSettings {
     pub rpc: RpcPolicy,
     /// Publisher disclosure, event retention and history.
     pub pubsub: PubSubPolicy,
+    /// Per-session limits of this realm's sessions (`None`: the router's).
+    pub limits: Option<crate::session::limits::Limits>,
+    /// Stall timeout of this realm's sessions (`None`: the router's).
+    pub stall_timeout: Option<Duration>,
 }
 
 impl RealmSettings {
@@ -56,6 +60,8 @@ impl RealmSettings {
             auth: Arc::new(RealmAuth::open()),
             rpc: RpcPolicy::default(),
             pubsub: PubSubPolicy::default(),
+            limits: None,
+            stall_timeout: None,
         }
     }
 }
@@ -136,10 +142,10 @@ impl Shard {
             .iter()
             .map(|r| {
                 let name = Text::from(r.name.as_str());
-                (
-                    name.clone(),
-                    Realm::new(name, r.auth.clone(), r.rpc, r.pubsub.clone()),
-                )
+                let mut realm = Realm::new(name.clone(), r.auth.clone(), r.rpc, r.pubsub.clone());
+                realm.limits = r.limits;
+                realm.stall_timeout = r.stall_timeout;
+                (name, realm)
             })
             .collect();
         let limiter = Limiter::new(settings.auth_failures_max, settings.auth_failure_window);
@@ -190,6 +196,15 @@ impl Shard {
             retained: sum(|r| r.broker.retained_usage().0),
             retained_bytes: sum(|r| r.broker.retained_usage().1),
             pending: sum(|r| r.broker.pending_count() + r.dealer.pending_count()),
+            queued_bytes: self
+                .sessions
+                .values()
+                .map(|s| s.outbound.queued_bytes())
+                .sum(),
+            queue_peak_bytes: (self.sessions.values())
+                .map(|s| s.outbound.peak_bytes())
+                .max()
+                .unwrap_or(0),
         }
     }
 
@@ -273,7 +288,19 @@ impl Shard {
             }
             Envelope::Home(msg) => home.apply(&mut cx, msg),
             Envelope::Report(msg) => self.apply_report(msg),
+            Envelope::Pressure { from, on: true } => self.outbox.peer(from).press(None),
+            Envelope::Pressure { from, on: false } => self.outbox.peer(from).release(),
         }
+    }
+
+    /// Tells shard `to` that queues here fed by it are above their
+    /// watermark (`on`) or drained again.
+    pub fn press_peer(&mut self, to: ShardId, on: bool) {
+        if on {
+            self.stats.flow_pauses += 1;
+        }
+        let from = self.id;
+        self.outbox.push(to, Envelope::Pressure { from, on });
     }
 
     /// Every session's outbound queue (for a shutdown GOODBYE).
