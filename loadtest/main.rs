@@ -2,13 +2,17 @@
 //! spec-following router over WebSocket or RawSocket with JSON, MsgPack or
 //! CBOR, using Switchyard's own transport and codecs.
 //!
-//! `switchyard-load <pubsub|rpc|connect> [options]` or `--profile FILE`
-//! (a TOML file of the same options; the command line overrides it).
+//! `switchyard-load <pubsub|rpc|connect|mixed> [options]` or `--profile
+//! FILE` (a TOML file of the same options; the command line overrides it);
+//! `switchyard-load compare A.json B.json` compares two reports.
 
 mod caller;
+mod compare;
 mod conn;
 mod connect;
 mod login;
+mod metrics;
+mod plot;
 mod pubsub;
 mod report;
 mod rpc;
@@ -33,11 +37,13 @@ static GLOBAL: MiMalloc = MiMalloc;
 #[command(
     name = "switchyard-load",
     version,
-    about = "Load generator for WAMP routers"
+    about = "Load generator for WAMP routers",
+    after_help = "Compare two --json reports: switchyard-load compare A.json B.json \
+        [--plot FILE.svg] (see switchyard-load compare --help)."
 )]
 #[serde(deny_unknown_fields, default)]
 struct Args {
-    /// pubsub, rpc or connect.
+    /// pubsub, rpc, connect or mixed [default: pubsub].
     scenario: Option<String>,
     /// A TOML profile (e.g. config/loadtest/fanout.toml); options given here win.
     #[arg(long)]
@@ -97,6 +103,18 @@ struct Args {
     /// Write the whole report as JSON to this file.
     #[arg(long)]
     json: Option<String>,
+    /// Draw the run's latency percentile distribution into this SVG file
+    /// (x: percentile on the 1/(1-p) scale up to 99.999%, y: µs).
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<String>,
+    /// Scrape the router's Prometheus endpoint (e.g.
+    /// http://127.0.0.1:8090/metrics) before and after the run and report
+    /// how much each counter (`*_total`, the shard="all" series) grew, warm-up
+    /// and connection set-up included. A malformed URL is refused before the
+    /// run; an endpoint that does not answer is a warning, and the report
+    /// goes without router metrics.
+    #[arg(long, value_name = "URL")]
+    metrics: Option<String>,
     /// Sample this router process's CPU time and RSS from /proc.
     #[arg(long)]
     router_pid: Option<u32>,
@@ -173,7 +191,8 @@ fn resolve(mut a: Args) -> Result<Args> {
     let p: Args = toml::from_str(&text).with_context(|| format!("profile {path}"))?;
     merge!(
         a, p, scenario, url, serializer, realm, authmethod, authid, secret, secret_env, key,
-        key_file, ca, insecure, sources, threads, warmup, duration, json, router_pid
+        key_file, ca, insecure, sources, threads, warmup, duration, json, plot, metrics,
+        router_pid
     );
     merge!(
         a,
@@ -259,7 +278,13 @@ fn loopback_sources(n: usize) -> Vec<std::net::IpAddr> {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Args::parse()) {
+    let outcome = if std::env::args_os().nth(1).is_some_and(|a| a == "compare") {
+        let args = compare::CompareArgs::parse_from(std::env::args_os().skip(1));
+        compare::run(&args).map(|()| true)
+    } else {
+        run(Args::parse())
+    };
+    match outcome {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::from(1),
         Err(e) => {
@@ -274,6 +299,82 @@ fn run(args: Args) -> Result<bool> {
     let a = resolve(args)?;
     let scenario = a.scenario.clone().unwrap_or_else(|| "pubsub".into());
     let target = target(&a)?;
+    if let Some(path) = &a.plot {
+        plot::check_path(path)?;
+    }
+    if !matches!(scenario.as_str(), "pubsub" | "rpc" | "mixed" | "connect") {
+        bail!("unknown scenario '{scenario}' (pubsub, rpc, connect, mixed)");
+    }
+    let scrape = metrics::Scrape::start(a.metrics.as_deref())?;
+    let (mut body, clean) = measure(&a, &scenario, &target)?;
+    if let Some(deltas) = scrape.finish() {
+        report::print_metrics(&deltas);
+        body["router_metrics"] = metrics::to_json(&deltas);
+    }
+    write_json(&a, &body)?;
+    if let Some(path) = &a.plot {
+        let curves: Vec<plot::Curve> = report::latency_series(&body)
+            .into_iter()
+            .filter_map(|(name, lat)| {
+                plot::Curve::from_percentiles(name.to_string(), &lat["percentiles"])
+            })
+            .collect();
+        if curves.is_empty() {
+            eprintln!("switchyard-load: warning: no latency measured, no plot written to {path}");
+        } else {
+            plot::write_svg(path, &plot_title(&a, &scenario, &target, &body), &curves)?;
+        }
+    }
+    Ok(clean)
+}
+
+/// The chart's title: the scenario and its key parameters.
+fn plot_title(a: &Args, scenario: &str, target: &conn::Target, body: &serde_json::Value) -> String {
+    let pubsub = || {
+        let flow = match (a.rate, a.ack.unwrap_or(false)) {
+            (Some(rate), _) => format!("open loop {rate}/s"),
+            (None, true) => format!("acknowledged, window {}", a.window.unwrap_or(256)),
+            (None, false) => format!("window {}", a.window.unwrap_or(256)),
+        };
+        let topics = a.topics.unwrap_or(1);
+        format!(
+            "{} pub -> {} sub, {topics} topic{}, {flow}",
+            a.publishers.unwrap_or(1),
+            a.subscribers.unwrap_or(1),
+            if topics == 1 { "" } else { "s" }
+        )
+    };
+    let mode = body["results"]["extra"]["mode"]
+        .as_str()
+        .unwrap_or_default();
+    let shape = match scenario {
+        "pubsub" => pubsub(),
+        "rpc" => mode.to_string(),
+        "mixed" => format!("{}; {mode}", pubsub()),
+        _ => format!(
+            "{} sessions, {} joins in flight",
+            a.sessions.unwrap_or(1000),
+            a.concurrency.unwrap_or(64)
+        ),
+    };
+    let scheme = target.url.split("://").next().unwrap_or_default();
+    let load = match scenario {
+        "connect" => String::new(),
+        _ => format!(
+            ", {} B, {} s",
+            a.payload.unwrap_or(64),
+            a.duration.unwrap_or(5.0)
+        ),
+    };
+    format!(
+        "{scenario}: {shape}{load}, {} over {scheme}",
+        target.serializer.name()
+    )
+}
+
+/// Runs the scenario and prints its table: the JSON report, and whether
+/// the run was clean.
+fn measure(a: &Args, scenario: &str, target: &conn::Target) -> Result<(serde_json::Value, bool)> {
     let (warmup, duration) = (a.warmup.unwrap_or(1.0), a.duration.unwrap_or(5.0));
     let start = now_ns();
     let measure_from = start + (warmup * 1e9) as u64;
@@ -282,11 +383,11 @@ fn run(args: Args) -> Result<bool> {
     let pid = a.router_pid;
     let sampler =
         pid.map(|pid| std::thread::spawn(move || sample_window(pid, measure_from, stop_at)));
-    let out = match scenario.as_str() {
-        "pubsub" => run_pubsub(&a, &target, &shared, stop_at)?,
-        "rpc" => run_rpc(&a, &target, &shared, stop_at)?,
-        "mixed" => run_mixed(&a, &target, &shared, stop_at)?,
-        "connect" => return run_connect(&a, &target, &shared),
+    let out = match scenario {
+        "pubsub" => run_pubsub(a, target, &shared, stop_at)?,
+        "rpc" => run_rpc(a, target, &shared, stop_at)?,
+        "mixed" => run_mixed(a, target, &shared, stop_at)?,
+        "connect" => return run_connect(a, target, &shared),
         other => bail!("unknown scenario '{other}' (pubsub, rpc, connect, mixed)"),
     };
     let (mut counts, hist) = shared
@@ -300,19 +401,17 @@ fn run(args: Args) -> Result<bool> {
     let rate = hist.len() as f64 / duration;
     let window = sampler.and_then(|s| s.join().ok()).flatten();
     let router = router_numbers(window, hist.len(), None);
-    report::print_table(&scenario, &counts, rate, &hist, &out.rows, &router);
+    report::print_table(scenario, &counts, rate, &hist, &out.rows, &router);
     let body = json!({
         "scenario": scenario, "config": a, "machine": report::machine(), "router_agent": out.agent,
         "results": {"counts": counts, "throughput_per_s": rate, "latency": report::latency(&hist), "expected": out.expected, "extra": out.extra},
         "router": router,
     });
-    write_json(&a, &body)?;
-    Ok(
-        counts.errors == 0
-            && counts.lost == 0
-            && counts.duplicated == 0
-            && counts.out_of_order == 0,
-    )
+    let clean = counts.errors == 0
+        && counts.lost == 0
+        && counts.duplicated == 0
+        && counts.out_of_order == 0;
+    Ok((body, clean))
 }
 
 /// What a scenario reports besides the shared counts.
@@ -433,7 +532,11 @@ fn run_mixed(
     })
 }
 
-fn run_connect(a: &Args, target: &conn::Target, shared: &Arc<Shared>) -> Result<bool> {
+fn run_connect(
+    a: &Args,
+    target: &conn::Target,
+    shared: &Arc<Shared>,
+) -> Result<(serde_json::Value, bool)> {
     let cfg = connect::Connect {
         sessions: a.sessions.unwrap_or(1000),
         concurrency: a.concurrency.unwrap_or(64),
@@ -470,8 +573,7 @@ fn run_connect(a: &Args, target: &conn::Target, shared: &Arc<Shared>) -> Result<
         "results": {"counts": counts, "joins_per_s": rate, "time_to_welcome": report::latency(&hist)},
         "router": router,
     });
-    write_json(a, &body)?;
-    Ok(counts.errors == 0)
+    Ok((body, counts.errors == 0))
 }
 
 /// Samples the router at the start and the end of the measured window.

@@ -51,14 +51,71 @@ pub fn machine() -> Value {
     json!({"cores": cores, "cpu_model": model, "kernel": kernel})
 }
 
-/// Latency percentiles in microseconds.
+/// Latency percentiles in microseconds, and `percentiles`: the value at
+/// each of `plot::quantiles()` (0 .. 0.99999 on the 1/(1-p) scale), then
+/// the maximum as `q` = 1, each `{"q": .., "us": ..}`; empty when nothing
+/// was measured.
 pub fn latency(h: &Histogram<u64>) -> Value {
     let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    let max = h.max() as f64 / 1000.0;
+    let percentiles: Vec<Value> = if h.is_empty() {
+        Vec::new()
+    } else {
+        crate::plot::quantiles()
+            .map(|q| json!({"q": q, "us": us(q)}))
+            .chain([json!({"q": 1.0, "us": max})])
+            .collect()
+    };
     json!({
         "count": h.len(),
         "p50_us": us(0.5), "p90_us": us(0.9), "p99_us": us(0.99),
-        "p999_us": us(0.999), "p9999_us": us(0.9999), "max_us": h.max() as f64 / 1000.0,
+        "p999_us": us(0.999), "p9999_us": us(0.9999), "max_us": max,
+        "percentiles": percentiles,
     })
+}
+
+/// The latency series of a JSON report, by scenario: (name, latency object).
+pub fn latency_series(report: &Value) -> Vec<(&'static str, &Value)> {
+    let r = &report["results"];
+    let series = match report["scenario"].as_str().unwrap_or_default() {
+        "pubsub" => vec![("event latency", &r["latency"])],
+        "rpc" => vec![("call latency", &r["latency"])],
+        "mixed" => vec![
+            ("event latency", &r["latency"]),
+            ("call latency", &r["extra"]["call_latency"]),
+        ],
+        "connect" => vec![("time to WELCOME", &r["time_to_welcome"])],
+        _ => vec![("latency", &r["latency"])],
+    };
+    series.into_iter().filter(|(_, v)| v.is_object()).collect()
+}
+
+/// The rates of a JSON report, by scenario: (label, per second).
+pub fn rates(report: &Value) -> Vec<(&'static str, Option<f64>)> {
+    let r = &report["results"];
+    let rate = r["throughput_per_s"].as_f64();
+    let mut rates = match report["scenario"].as_str().unwrap_or_default() {
+        "pubsub" => vec![("events/s", rate)],
+        "rpc" => vec![("calls/s", rate)],
+        "mixed" => vec![
+            ("events/s", rate),
+            ("calls/s", r["extra"]["calls_per_s"].as_f64()),
+        ],
+        "connect" => vec![("joins/s", r["joins_per_s"].as_f64())],
+        _ => vec![("messages/s", rate)],
+    };
+    if let Some(chunks) = r["extra"]["chunks_per_s"].as_f64() {
+        rates.push(("chunks/s", Some(chunks)));
+    }
+    rates
+}
+
+/// Prints the router's counter increases (`--metrics`), those above 0.
+pub fn print_metrics(deltas: &std::collections::BTreeMap<String, f64>) {
+    println!("router metrics (increase over the run; others 0)");
+    for (name, d) in deltas.iter().filter(|(_, d)| **d != 0.0) {
+        println!("  {name:<52} {d}");
+    }
 }
 
 /// Prints the human-readable table; `rows` (e.g. the rpc mode) follow the

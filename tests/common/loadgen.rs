@@ -1,6 +1,6 @@
 //! Running `switchyard-load` from the tests: its exit, its output and its
-//! JSON report, and the check that a run lost, duplicated and reordered
-//! nothing.
+//! JSON report, the check that a run lost, duplicated and reordered
+//! nothing, and `switchyard-load compare`.
 
 use std::process::{Command, Output};
 
@@ -42,6 +42,19 @@ pub fn run_env(
         .ok()
         .map(|r| serde_json::from_slice(&r).unwrap());
     (out, printed, json)
+}
+
+/// Runs `switchyard-load compare` with `args`; returns how it ended and
+/// what it printed (stdout, then stderr).
+pub fn compare(args: &[&str]) -> (Output, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard-load"))
+        .arg("compare")
+        .args(args)
+        .output()
+        .unwrap();
+    let printed =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out, printed)
 }
 
 /// Runs the generator with `args`, which must succeed; returns its JSON report.
