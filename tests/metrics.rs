@@ -163,6 +163,54 @@ fn metrics_count_each_shards_sessions_events_and_calls_and_grow_with_traffic() {
 }
 
 #[test]
+fn messages_are_counted_per_type_in_and_out_for_every_serializer() {
+    const N: u64 = 7;
+    let router = Router::start(2);
+    let realm = SETUP.realm();
+    let ws_msgpack = Setup {
+        shards: 2,
+        kind: Kind::WebSocket,
+        serializer: Serializer::MsgPack,
+    };
+    let rs_cbor = Setup {
+        serializer: Serializer::Cbor,
+        ..SETUP
+    };
+    let mut sub_msgpack = router.join_on_in(ws_msgpack, 0, &realm);
+    let mut sub_cbor = router.join_on_in(rs_cbor, 1, &realm);
+    let mut publisher = router.join_on_in(SETUP, 1, &realm);
+    sub_msgpack.subscribe("com.metrics.types");
+    sub_cbor.subscribe("com.metrics.types");
+    let before = scrape(&router);
+    for _ in 0..N {
+        publisher.publish_acked("com.metrics.types", Payload::empty());
+        assert!(matches!(sub_msgpack.recv(), Message::Event { .. }));
+        assert!(matches!(sub_cbor.recv(), Message::Event { .. }));
+    }
+    let after = scrape(&router);
+    let grew = |dir: &str, ty: &str, shard: &str| {
+        let name = format!("switchyard_messages_{dir}_total{{type=\"{ty}\"}}");
+        value(&after, &name, shard) - value(&before, &name, shard)
+    };
+    assert!(grew("in", "PUBLISH", "1") >= N);
+    assert!(grew("in", "PUBLISH", "all") >= N);
+    assert!(grew("out", "PUBLISHED", "1") >= N, "JSON frames peeked");
+    assert!(grew("out", "EVENT", "0") >= N, "MessagePack frames peeked");
+    assert!(grew("out", "EVENT", "1") >= N, "CBOR frames peeked");
+    assert!(grew("out", "EVENT", "all") >= 2 * N);
+    let seen = [
+        ("in", "HELLO", 3),
+        ("out", "WELCOME", 3),
+        ("in", "SUBSCRIBE", 2),
+    ];
+    for (dir, ty, at_least) in seen {
+        let name = format!("switchyard_messages_{dir}_total{{type=\"{ty}\"}}");
+        assert!(value(&before, &name, "all") >= at_least, "{name}");
+    }
+    assert_sums(&after, 2);
+}
+
+#[test]
 fn health_and_ready_answer_200_with_json_when_every_shard_answers() {
     let router = Router::start(3);
     let addr = router.running.http_addr().unwrap();
