@@ -129,6 +129,8 @@ pub struct Shard {
     pub outbox: Outbox,
     /// Messages the shard's connection writers sent, per type.
     sent: Rc<TypeCells>,
+    /// When the shard was made (shard 0's is the router's start).
+    pub started: Instant,
 }
 
 impl Shard {
@@ -168,6 +170,7 @@ impl Shard {
             scrapes: Scrapes::default(),
             outbox: Outbox::new(id, nr_shards),
             sent: Rc::default(),
+            started: Instant::now(),
         }
     }
 
