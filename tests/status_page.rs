@@ -13,10 +13,11 @@
 
 mod common;
 
+use common::http::request;
 use common::{Client, Kind, Router, Setup};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,15 +38,8 @@ const SETUP: Setup = Setup {
 
 /// Status and body of `GET path`.
 fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
-    s.write_all(request.as_bytes()).unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_string())
+    let reply = request(addr, "GET", path);
+    (reply.status, reply.body)
 }
 
 fn status_json(addr: SocketAddr) -> serde_json::Value {
@@ -444,11 +438,9 @@ fn status_json_and_the_page_answer_get_only() {
     assert!(s["uptime_ms"].as_u64().is_some());
     assert_eq!(s["shards"][1]["shard"], 1);
     assert_eq!(s["shards"][1]["up"], true);
-    let mut c = TcpStream::connect(addr).unwrap();
-    c.write_all(b"POST /status.json HTTP/1.1\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    c.read_to_string(&mut raw).unwrap();
-    assert!(raw.starts_with("HTTP/1.1 405"), "{raw}");
+    let post = request(addr, "POST", "/status.json");
+    assert_eq!(post.status, 405);
+    assert!(post.headers.contains("allow: get"));
     let (status, body) = get(addr, "/nothing");
     assert_eq!(status, 404);
     assert!(body.contains("/status.json"), "{body}");
