@@ -1,49 +1,18 @@
 //! The operators' HTTP endpoints over real sockets: `/metrics` in the
 //! Prometheus text format, gathered from every shard at scrape time,
 //! `/health`, `/ready`, and the answers to bad requests. The HTTP client is
-//! a plain `std::net::TcpStream`: write a request, read until the router
-//! closes the connection.
+//! `common::http`: write a request, read until the router closes the
+//! connection.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use common::http::{exchange, request};
 use common::{Client, Kind, Router, Setup};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::io::Write;
 use switchyard::runtime::RouterOptions;
 use switchyard::wire::{Message, Payload, Serializer};
-
-/// Status, headers (lowercased names) and body of one HTTP exchange.
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-/// Sends `request` as is and reads the whole reply.
-fn exchange(addr: SocketAddr, request: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(request).unwrap();
-    // The request ends here: a head cut short is answered at once.
-    s.shutdown(std::net::Shutdown::Write).unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    Reply {
-        status,
-        headers: head.to_lowercase(),
-        body: body.to_string(),
-    }
-}
-
-fn request(addr: SocketAddr, method: &str, path: &str) -> Reply {
-    let text = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
-    exchange(addr, text.as_bytes())
-}
 
 /// Samples by (metric name and labels other than `shard`, `shard` label);
 /// every line must be a comment
@@ -160,6 +129,54 @@ fn metrics_count_each_shards_sessions_events_and_calls_and_grow_with_traffic() {
         }
     }
     assert_sums(&second, SETUP.shards);
+}
+
+#[test]
+fn messages_are_counted_per_type_in_and_out_for_every_serializer() {
+    const N: u64 = 7;
+    let router = Router::start(2);
+    let realm = SETUP.realm();
+    let ws_msgpack = Setup {
+        shards: 2,
+        kind: Kind::WebSocket,
+        serializer: Serializer::MsgPack,
+    };
+    let rs_cbor = Setup {
+        serializer: Serializer::Cbor,
+        ..SETUP
+    };
+    let mut sub_msgpack = router.join_on_in(ws_msgpack, 0, &realm);
+    let mut sub_cbor = router.join_on_in(rs_cbor, 1, &realm);
+    let mut publisher = router.join_on_in(SETUP, 1, &realm);
+    sub_msgpack.subscribe("com.metrics.types");
+    sub_cbor.subscribe("com.metrics.types");
+    let before = scrape(&router);
+    for _ in 0..N {
+        publisher.publish_acked("com.metrics.types", Payload::empty());
+        assert!(matches!(sub_msgpack.recv(), Message::Event { .. }));
+        assert!(matches!(sub_cbor.recv(), Message::Event { .. }));
+    }
+    let after = scrape(&router);
+    let grew = |dir: &str, ty: &str, shard: &str| {
+        let name = format!("switchyard_messages_{dir}_total{{type=\"{ty}\"}}");
+        value(&after, &name, shard) - value(&before, &name, shard)
+    };
+    assert!(grew("in", "PUBLISH", "1") >= N);
+    assert!(grew("in", "PUBLISH", "all") >= N);
+    assert!(grew("out", "PUBLISHED", "1") >= N, "JSON frames peeked");
+    assert!(grew("out", "EVENT", "0") >= N, "MessagePack frames peeked");
+    assert!(grew("out", "EVENT", "1") >= N, "CBOR frames peeked");
+    assert!(grew("out", "EVENT", "all") >= 2 * N);
+    let seen = [
+        ("in", "HELLO", 3),
+        ("out", "WELCOME", 3),
+        ("in", "SUBSCRIBE", 2),
+    ];
+    for (dir, ty, at_least) in seen {
+        let name = format!("switchyard_messages_{dir}_total{{type=\"{ty}\"}}");
+        assert!(value(&before, &name, "all") >= at_least, "{name}");
+    }
+    assert_sums(&after, 2);
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! The operators' HTTP listener (`[http]`): Prometheus metrics, health and
-//! readiness, served by shard 0 on an address of its own. On by default, on
+//! The operators' HTTP listener (`[http]`): Prometheus metrics, health,
+//! readiness and the status page, served by shard 0 on an address of its own. On by default, on
 //! loopback only; its port must not clash with a WAMP listener's.
 
 use super::error::Problem;
@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
-    /// Whether to serve `/metrics`, `/health` and `/ready`.
+    /// Whether to serve `/metrics`, `/health`, `/ready` and the status page.
     pub enabled: bool,
     /// Address to bind (shard 0 only).
     pub address: SocketAddr,

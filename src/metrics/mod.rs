@@ -7,12 +7,16 @@
 //! Every metric has a `shard` label: one series per shard (`shard="0"`,
 //! `shard="1"`, ...) and one summed over the shards that answered,
 //! `shard="all"` (aggregate with `{shard!="all"}` to avoid counting twice).
-//! Login counters also carry a `method` label. `switchyard_shard_up{shard}`
+//! Login counters also carry a `method` label, message counters a `type`
+//! label (the spec's name: `PUBLISH`, `EVENT`, ...; every type that flows
+//! that way, plus any other type seen). `switchyard_shard_up{shard}`
 //! is 1 for each shard that answered within the
 //! scrape's bound and 0 for the others (whose series are then absent).
 
 use crate::auth::principal::METHODS;
 use crate::realm::report::ShardReport;
+use crate::wire::counts::{TypeCounts, FROM_CLIENT, TO_CLIENT, TYPES};
+use crate::wire::message::type_name;
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -163,6 +167,26 @@ const PER_METHOD: &[(&str, &str, PerMethod)] = &[
 /// Reads one per-method array from a report.
 type PerMethod = fn(&ShardReport) -> &[u64; METHODS.len()];
 
+/// Counters per message type (label `type`): name, help, values, and the
+/// types always exposed (others only once seen).
+const PER_TYPE: &[(&str, &str, PerType, &[u64])] = &[
+    (
+        "messages_in",
+        "Messages from clients handled (established sessions and handshakes), by type",
+        |r| &r.stats.messages_in,
+        FROM_CLIENT,
+    ),
+    (
+        "messages_out",
+        "Messages handed to client connections' writers, by type",
+        |r| &r.stats.messages_out,
+        TO_CLIENT,
+    ),
+];
+
+/// Reads one per-type tally from a report.
+type PerType = fn(&ShardReport) -> &TypeCounts;
+
 fn shard_label(shard: usize) -> Labels {
     vec![("shard", shard.to_string())]
 }
@@ -205,18 +229,10 @@ pub fn exposition(reports: &[ShardReport], nr_shards: usize) -> String {
         }
     }
     for (name, help, read) in PER_METHOD {
-        let family = Family::<Labels, Counter>::default();
-        for (i, method) in METHODS.iter().enumerate() {
-            let labels = |shard: String| vec![("shard", shard), ("method", method.to_string())];
-            for r in reports {
-                family
-                    .get_or_create(&labels(r.shard.to_string()))
-                    .inc_by(read(r)[i]);
-            }
-            let sum = reports.iter().map(|r| read(r)[i]).sum();
-            family.get_or_create(&labels("all".into())).inc_by(sum);
-        }
-        registry.register(*name, *help, family);
+        registry.register(*name, *help, per_method(reports, *read));
+    }
+    for (name, help, read, always) in PER_TYPE {
+        registry.register(*name, *help, per_type(reports, *read, always));
     }
     let up = Family::<Labels, Gauge>::default();
     for shard in 0..nr_shards {
@@ -233,6 +249,42 @@ pub fn exposition(reports: &[ShardReport], nr_shards: usize) -> String {
     // Writing to a String cannot fail.
     let _ = prometheus_text::encode(&mut out, &registry);
     out
+}
+
+/// One counter per (shard, method), and per method over the shards.
+fn per_method(reports: &[ShardReport], read: PerMethod) -> Family<Labels, Counter> {
+    let family = Family::<Labels, Counter>::default();
+    for (i, method) in METHODS.iter().enumerate() {
+        let labels = |shard: String| vec![("shard", shard), ("method", method.to_string())];
+        for r in reports {
+            family
+                .get_or_create(&labels(r.shard.to_string()))
+                .inc_by(read(r)[i]);
+        }
+        let sum = reports.iter().map(|r| read(r)[i]).sum();
+        family.get_or_create(&labels("all".into())).inc_by(sum);
+    }
+    family
+}
+
+/// One counter per (shard, type), and per type over the shards: the
+/// types of `always`, and any other seen on some shard.
+fn per_type(reports: &[ShardReport], read: PerType, always: &[u64]) -> Family<Labels, Counter> {
+    let family = Family::<Labels, Counter>::default();
+    for code in TYPES {
+        let sum: u64 = reports.iter().map(|r| read(r).get(code)).sum();
+        if sum == 0 && !always.contains(&code) {
+            continue;
+        }
+        let labels = |shard: String| vec![("shard", shard), ("type", type_name(code).to_string())];
+        for r in reports {
+            family
+                .get_or_create(&labels(r.shard.to_string()))
+                .inc_by(read(r).get(code));
+        }
+        family.get_or_create(&labels("all".into())).inc_by(sum);
+    }
+    family
 }
 
 #[cfg(test)]
@@ -273,6 +325,34 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn messages_are_counted_per_type_in_their_direction_and_summed() {
+        use crate::wire::message::code;
+        let mut a = report(0, 0, 0);
+        a.stats.messages_in.add(code::PUBLISH);
+        a.stats.messages_in.add(code::WELCOME);
+        a.stats.messages_out.add(code::EVENT);
+        let mut b = report(1, 0, 0);
+        b.stats.messages_in.add(code::PUBLISH);
+        b.stats.messages_out.add(code::EVENT);
+        b.stats.messages_out.add(code::PUBLISHED);
+        let text = exposition(&[a, b], 2);
+        for line in [
+            "# TYPE switchyard_messages_in_total counter",
+            "switchyard_messages_in_total{shard=\"0\",type=\"PUBLISH\"} 1",
+            "switchyard_messages_in_total{shard=\"all\",type=\"PUBLISH\"} 2",
+            "switchyard_messages_in_total{shard=\"all\",type=\"CALL\"} 0",
+            "switchyard_messages_in_total{shard=\"1\",type=\"WELCOME\"} 0",
+            "switchyard_messages_in_total{shard=\"all\",type=\"WELCOME\"} 1",
+            "switchyard_messages_out_total{shard=\"all\",type=\"EVENT\"} 2",
+            "switchyard_messages_out_total{shard=\"1\",type=\"PUBLISHED\"} 1",
+            "switchyard_messages_out_total{shard=\"0\",type=\"RESULT\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+        }
+        assert!(!text.contains("switchyard_messages_out_total{shard=\"all\",type=\"PUBLISH\"}"));
     }
 
     #[test]

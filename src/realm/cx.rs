@@ -12,6 +12,7 @@ use crate::session::notify::Notify;
 use crate::session::outbound::{FrameKind, Pushed};
 use crate::session::pressure::{self, Pressure};
 use crate::session::Sessions;
+use crate::wire::counts::TypeCounts;
 use crate::wire::{encode, Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text};
 use bytes::BytesMut;
 use std::rc::Rc;
@@ -45,6 +46,12 @@ pub struct Stats {
     pub login_failures: [u64; crate::auth::principal::METHODS.len()],
     /// RESULTs and INVOCATIONs not sent: too large for the receiver's transport.
     pub oversized_replies: u64,
+    /// Messages handled, per type: those of established sessions and of
+    /// handshakes (decoded ones only).
+    pub messages_in: TypeCounts,
+    /// Messages handed to the connection writers, per type. The writers
+    /// count into the shard's `TypeCells`; a report copies them here.
+    pub messages_out: TypeCounts,
 }
 
 /// Envelopes produced on this shard, per destination, waiting to be sent,

@@ -23,6 +23,7 @@ use crate::shard::{HandshakeOutcome, Shard};
 use crate::transport::tls::TlsServer;
 use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
 use crate::transport::{Conn, Handshake};
+use crate::wire::counts::TypeCells;
 use crate::wire::{
     decode, encode_to_bytes, CloseReason, Dict, ErrorUri, Message, RequestId, Serializer,
     SessionId, Text, Value,
@@ -142,6 +143,7 @@ pub async fn run_connection(
         writer,
         outbound.clone(),
         hs.serializer,
+        ctx.shard.borrow().sent_counter(),
         close_code.clone(),
         span.clone(),
     );
@@ -482,11 +484,13 @@ async fn until<T>(flag: &Notify) -> Option<T> {
     None
 }
 
-/// Writes everything queued, one write per batch, until the queue closes.
+/// Writes everything queued, one write per batch, until the queue closes;
+/// counts the messages sent per type into the shard's `sent`.
 async fn run_writer(
     mut writer: FrameWriter,
     outbound: Rc<Outbound>,
     serializer: Serializer,
+    sent: Rc<TypeCells>,
     close_code: Rc<Cell<u16>>,
     span: tracing::Span,
 ) {
@@ -500,7 +504,10 @@ async fn run_writer(
         for f in batch.drain(..) {
             let framed = match &f {
                 OutFrame::Message(m) if m.len() > peer_max => false,
-                OutFrame::Message(m) => enc.message(&mut buf, m),
+                OutFrame::Message(m) => {
+                    sent.count_frame(serializer, m);
+                    enc.message(&mut buf, m)
+                }
                 OutFrame::Ping(p) => enc.ping(&mut buf, p),
                 OutFrame::Pong(p) => enc.pong(&mut buf, p),
             };
@@ -529,6 +536,7 @@ async fn run_writer(
             payload: Default::default(),
         };
         enc.message(&mut buf, &encode_to_bytes(serializer, &msg));
+        sent.add(msg.code());
     }
     enc.close(&mut buf, close_code.get(), "");
     let _ = writer.write_all(&buf).await;

@@ -4,7 +4,8 @@
 //! (200 while the router listens, 503 once it shuts down). HTTP/1.1 without
 //! keep-alive: one request per connection, answered, then closed. The
 //! request head is bounded (`MAX_HEAD`) and must arrive within
-//! `READ_TIMEOUT`; the body, if any, is ignored.
+//! `READ_TIMEOUT`; the body, if any, is ignored. `GET /status.json` and the
+//! status page (`/`, `/status`) are served by `status`.
 //!
 //! Metrics and health gather every shard's report at request time: shard 0
 //! asks the others over the mesh (`Shard::open_scrape`) and waits for the
@@ -19,6 +20,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod status;
 
 /// The longest request head accepted (request line and headers).
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -140,8 +143,14 @@ async fn read_head(stream: &mut TcpStream) -> Option<Result<(String, String), Re
 /// The response to `method path`.
 async fn route(ctx: &HttpContext, method: &str, path: &str) -> Response {
     let path = path.split('?').next().unwrap_or_default();
+    if let Some(answer) = status::route(ctx, method, path).await {
+        return answer;
+    }
     if !["/metrics", "/health", "/ready"].contains(&path) {
-        return Response::text(404, "not found: try /metrics, /health or /ready");
+        return Response::text(
+            404,
+            "not found: try /, /status, /status.json, /metrics, /health or /ready",
+        );
     }
     if method != "GET" {
         return Response::text(405, "only GET is allowed");

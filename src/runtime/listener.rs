@@ -173,7 +173,7 @@ pub async fn run_shard(start: ShardStart) {
     if let Some(path) = unix {
         let _ = std::fs::remove_file(path);
     }
-    let stats = shard.borrow().stats.clone();
+    let stats = shard.borrow().report().stats;
     tracing::info!(shard = start.shard, ?stats, "shard stopped");
 }
 

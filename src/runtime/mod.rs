@@ -2,7 +2,7 @@
 //! (pinned or not), wires the mesh, binds every listener on every shard
 //! (SO_REUSEPORT: the kernel spreads connections), runs the connection
 //! tasks and each shard's deadline sweeper, serves the operators' HTTP
-//! endpoints (metrics, health) on shard 0, supervises the shard threads,
+//! endpoints (metrics, health, status) on shard 0, supervises the shard threads,
 //! and stops it all gracefully.
 //!
 //! Shard 0 binds first so that a port 0 in the configuration resolves to one
@@ -77,7 +77,7 @@ pub struct RouterOptions {
     /// RawSocket over TLS, on a port of its own.
     pub rawsocket_tls: Option<ListenerOptions>,
     pub unix: Option<UnixOptions>,
-    /// The operators' HTTP listener (metrics, health), served by shard 0.
+    /// The operators' HTTP listener (metrics, health, status), served by shard 0.
     pub http: Option<SocketAddr>,
     pub handshake_timeout: Duration,
     /// Idle time before a peer is pinged (`None`: never).
@@ -221,7 +221,7 @@ impl Running {
         self.bound[3]
     }
 
-    /// The HTTP listener's address (metrics, health, readiness).
+    /// The HTTP listener's address (metrics, health, readiness, status).
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http
     }

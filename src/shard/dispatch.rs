@@ -185,6 +185,7 @@ fn refuse(cx: &mut Cx<'_>, sid: SessionId, msg: &Message, hit: Exceeded) {
 impl Shard {
     /// Handles one message of an established session.
     pub fn handle_message(&mut self, sid: SessionId, msg: Message) -> Result<Flow, Violation> {
+        self.stats.messages_in.add(msg.code());
         if self.settings.strict_request_ids {
             self.check_sequence(sid, &msg)?;
         }

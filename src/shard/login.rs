@@ -178,6 +178,7 @@ impl Shard {
         outbound: &Rc<Outbound>,
         max_sessions: usize,
     ) -> HandshakeOutcome {
+        self.stats.messages_in.add(msg.code());
         let step = hs.on_message(msg, &mut self.directory(outbound));
         self.carry_out(step, serializer, outbound, max_sessions)
     }

@@ -30,6 +30,7 @@ use crate::routing::UriCheck;
 use crate::session::notify::Notify;
 use crate::session::outbound::Outbound;
 use crate::session::Sessions;
+use crate::wire::counts::TypeCells;
 use crate::wire::{RequestId, Serializer, SessionId, Text};
 use rustc_hash::FxHashMap;
 use std::rc::Rc;
@@ -132,6 +133,10 @@ pub struct Shard {
     /// Collections of shard reports this shard started (metrics, health).
     pub scrapes: Scrapes,
     pub outbox: Outbox,
+    /// Messages the shard's connection writers sent, per type.
+    sent: Rc<TypeCells>,
+    /// When the shard was made (shard 0's is the router's start).
+    pub started: Instant,
 }
 
 impl Shard {
@@ -170,7 +175,15 @@ impl Shard {
             authz_asked: FxHashMap::default(),
             scrapes: Scrapes::default(),
             outbox: Outbox::new(id, nr_shards),
+            sent: Rc::default(),
+            started: Instant::now(),
         }
+    }
+
+    /// The counters of messages sent, per type, that the shard's connection
+    /// writers bump (a report includes them).
+    pub fn sent_counter(&self) -> Rc<TypeCells> {
+        self.sent.clone()
     }
 
     /// Number of established client sessions on this shard (the router's

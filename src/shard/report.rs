@@ -46,9 +46,11 @@ impl Scrapes {
 impl Shard {
     /// This shard's counters and footprint now.
     pub fn report(&self) -> ShardReport {
+        let mut stats = self.stats.clone();
+        stats.messages_out = self.sent.snapshot();
         ShardReport {
             shard: self.id,
-            stats: self.stats.clone(),
+            stats,
             footprint: self.footprint(),
         }
     }

@@ -5,9 +5,11 @@
 //! decoded into small `Dict`s; Arguments/ArgumentsKw stay raw (`Payload`)
 //! and are transcoded only when the target serializer differs. `options`
 //! turns a client's Options dict into typed, checked options; `uris` names
-//! every URI the router sends.
+//! every URI the router sends; `counts` tallies messages per type (with
+//! `codec::peek_type` for frames already encoded).
 
 pub mod codec;
+pub mod counts;
 pub mod error;
 pub mod id;
 pub mod message;
@@ -18,7 +20,7 @@ pub mod timestamp;
 pub mod uris;
 pub mod value;
 
-pub use codec::{decode, encode, encode_to_bytes, Serializer};
+pub use codec::{decode, encode, encode_to_bytes, peek_type, Serializer};
 pub use error::DecodeError;
 pub use id::{PublicationId, RegistrationId, RequestId, SessionId, SubscriptionId};
 pub use message::Message;

@@ -10,6 +10,7 @@ mod cbor;
 mod cursor;
 mod json;
 mod msgpack;
+mod peek;
 mod read;
 #[cfg(test)]
 mod suite;
@@ -20,6 +21,8 @@ use super::message::Message;
 use super::text::Text;
 use super::value::{Dict, Value};
 use bytes::{Bytes, BytesMut};
+
+pub use peek::peek_type;
 
 /// A WAMP serializer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
