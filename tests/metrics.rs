@@ -1,49 +1,17 @@
 //! The operators' HTTP endpoints over real sockets: `/metrics` in the
 //! Prometheus text format, gathered from every shard at scrape time,
-//! `/health`, `/ready`, and the answers to bad requests. The HTTP client is
-//! a plain `std::net::TcpStream`: write a request, read until the router
-//! closes the connection.
+//! `/health`, `/ready`, and the answers to bad requests, with the plain
+//! HTTP client of `common::http`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use common::http::{exchange, request};
 use common::{Client, Kind, Router, Setup};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::io::Write;
 use switchyard::runtime::RouterOptions;
 use switchyard::wire::{Message, Payload, Serializer};
-
-/// Status, headers (lowercased names) and body of one HTTP exchange.
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-/// Sends `request` as is and reads the whole reply.
-fn exchange(addr: SocketAddr, request: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(request).unwrap();
-    // The request ends here: a head cut short is answered at once.
-    s.shutdown(std::net::Shutdown::Write).unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    Reply {
-        status,
-        headers: head.to_lowercase(),
-        body: body.to_string(),
-    }
-}
-
-fn request(addr: SocketAddr, method: &str, path: &str) -> Reply {
-    let text = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
-    exchange(addr, text.as_bytes())
-}
 
 /// Samples by (metric name and labels other than `shard`, `shard` label);
 /// every line must be a comment
