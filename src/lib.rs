@@ -63,7 +63,9 @@
 //! - `realm`: the roles (broker, dealer, home), their envelopes and context.
 //! - `shard`: the per-core dispatcher of sessions, messages and envelopes.
 //! - `runtime`: executors, listeners, connection tasks, mesh, supervision,
-//!   the operators' HTTP listener (metrics, health, status page) on shard 0.
+//!   the operators' HTTP listener (metrics, health, status page, the HTTP
+//!   bridge, whose requests enter `Shard::route` through a hidden session)
+//!   on shard 0.
 //! - `metrics`: the Prometheus exposition of the shards' reports (`realm::report`),
 //!   gathered at scrape time over the mesh.
 //! - `config`: the configuration tree, profiles and validation.

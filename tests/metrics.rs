@@ -1,8 +1,7 @@
 //! The operators' HTTP endpoints over real sockets: `/metrics` in the
 //! Prometheus text format, gathered from every shard at scrape time,
-//! `/health`, `/ready`, and the answers to bad requests. The HTTP client is
-//! `common::http`: write a request, read until the router closes the
-//! connection.
+//! `/health`, `/ready`, and the answers to bad requests, with the plain
+//! HTTP client of `common::http`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

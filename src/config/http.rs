@@ -1,20 +1,25 @@
 //! The operators' HTTP listener (`[http]`): Prometheus metrics, health,
-//! readiness and the status page, served by shard 0 on an address of its own. On by default, on
-//! loopback only; its port must not clash with a WAMP listener's.
+//! readiness and the status page, served by shard 0 on an address of its
+//! own. On by default, on loopback only; its port must not clash with a WAMP
+//! listener's. It also serves the HTTP bridge (`[http.bridge]`, off by
+//! default).
 
+use super::bridge::BridgeConfig;
 use super::error::Problem;
 use super::secure_listeners::clashes;
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 /// The HTTP listener (`[http]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     /// Whether to serve `/metrics`, `/health`, `/ready` and the status page.
     pub enabled: bool,
     /// Address to bind (shard 0 only).
     pub address: SocketAddr,
+    /// `POST /publish` and `POST /call` (`[http.bridge]`).
+    pub bridge: BridgeConfig,
 }
 
 impl Default for HttpConfig {
@@ -22,6 +27,7 @@ impl Default for HttpConfig {
         HttpConfig {
             enabled: true,
             address: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8090)),
+            bridge: BridgeConfig::default(),
         }
     }
 }

@@ -140,9 +140,18 @@ impl Diagnosis<'_> {
                     Some(Value::Table(elem)) => self.walk_array(u, elem, path),
                     _ => self.check_value(value, path),
                 },
-                (Some(s), u) if s.type_str() != u.type_str() => self.problems.push(
-                    Problem::wrong_type(render(path), s.type_str(), u.type_str()),
-                ),
+                // A key may take several shapes (a secret: a string or a
+                // table): another type than the default's is wrong only if
+                // the key does not accept it.
+                (Some(s), u) if s.type_str() != u.type_str() => {
+                    if self.accepts(value, path).is_err() {
+                        self.problems.push(Problem::wrong_type(
+                            render(path),
+                            s.type_str(),
+                            u.type_str(),
+                        ));
+                    }
+                }
                 (Some(_), _) => self.check_value(value, path),
             }
             path.pop();
@@ -171,13 +180,21 @@ impl Diagnosis<'_> {
 
     /// Deserializes the defaults with only the value at `path` replaced.
     fn check_value(&mut self, value: &Value, path: &[Seg]) {
+        if let Err(why) = self.accepts(value, path) {
+            self.problems.push(Problem::invalid(render(path), why));
+        }
+    }
+
+    /// Whether the defaults with only the value at `path` replaced
+    /// deserialize (else serde's word).
+    fn accepts(&self, value: &Value, path: &[Seg]) -> Result<(), String> {
         let mut root = self.schema.clone();
         if !set_at(&mut root, path, value.clone()) {
-            return;
+            return Ok(());
         }
-        if let Err(e) = Value::Table(root).try_into::<Config>() {
-            self.problems
-                .push(Problem::invalid(render(path), e.message()));
+        match Value::Table(root).try_into::<Config>() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.message().to_owned()),
         }
     }
 }

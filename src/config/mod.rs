@@ -17,10 +17,12 @@
 //! - `validate`: the semantic rules.
 //! - `error`: `ConfigError`, `Problem`.
 //! - `cli`: `Cli`, `resolve`, `check_config`, `print_config`.
-//! - `secure_listeners`, `http`: the TLS, Unix-socket and HTTP listeners.
+//! - `secure_listeners`, `http`: the TLS, Unix-socket and HTTP listeners;
+//!   `bridge`: the HTTP bridge on the latter.
 
 mod auth;
 mod auth_check;
+mod bridge;
 pub use auth_check::fingerprint;
 pub mod cli;
 mod error;
@@ -34,6 +36,7 @@ pub use auth::{
     AllowConfig, AuthenticatorConfig, DiscloseConfig, PermissionConfig, PrincipalConfig,
     RoleConfig, Secret, SecretFrom, REDACTED,
 };
+pub use bridge::{BridgeConfig, BridgeSecrets, OptionalSecret};
 pub use error::{ConfigError, Problem, ProblemKind};
 pub use http::HttpConfig;
 pub use secure_listeners::{TlsConfig, UnixConfig};

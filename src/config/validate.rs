@@ -45,6 +45,7 @@ impl Config {
         check_session(&self.session, &mut out);
         check_mesh(&self.mesh, &mut out);
         check_realms(&self.realms, &mut out);
+        super::bridge::check_bridge(&self.http.bridge, self.http.enabled, &self.realms, &mut out);
         out
     }
 }

@@ -1,11 +1,13 @@
 //! The operators' HTTP listener, served by shard 0 only: `GET /metrics`
 //! (Prometheus text), `GET /health` (200 when every shard answers within
 //! `SHARD_ANSWER_BOUND`, 503 naming those that did not) and `GET /ready`
-//! (200 while the router listens, 503 once it shuts down). HTTP/1.1 without
-//! keep-alive: one request per connection, answered, then closed. The
-//! request head is bounded (`MAX_HEAD`) and must arrive within
-//! `READ_TIMEOUT`; the body, if any, is ignored. `GET /status.json` and the
-//! status page (`/`, `/status`) are served by `status`.
+//! (200 while the router listens, 503 once it shuts down), and, when
+//! enabled, the HTTP bridge's `POST /publish` and `POST /call` (`bridge/`).
+//! HTTP/1.1 without keep-alive: one request per connection, answered, then
+//! closed. The request head is bounded (`MAX_HEAD`) and must arrive within
+//! `READ_TIMEOUT`; the body is read by the bridge only (bounded there), and
+//! ignored elsewhere. `GET /status.json` and the status page (`/`,
+//! `/status`) are served by `status`.
 //!
 //! Metrics and health gather every shard's report at request time: shard 0
 //! asks the others over the mesh (`Shard::open_scrape`) and waits for the
@@ -25,7 +27,8 @@ mod status;
 
 /// The longest request head accepted (request line and headers).
 pub const MAX_HEAD: usize = 8 * 1024;
-/// Time allowed for the request head to arrive.
+/// Time allowed for the request head (and, apart, a bridge request's body)
+/// to arrive.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a scrape or health check waits for the other shards' reports.
 pub const SHARD_ANSWER_BOUND: Duration = Duration::from_secs(1);
@@ -35,6 +38,8 @@ pub struct HttpContext {
     pub shard: Rc<RefCell<Shard>>,
     /// Raised when the router shuts down (then `/ready` answers 503).
     pub stop: Arc<AtomicBool>,
+    /// `POST /publish` and `POST /call`, when enabled.
+    pub bridge: Option<super::bridge::Bridge>,
 }
 
 /// Accepts HTTP connections forever, each in its own task.
@@ -75,14 +80,7 @@ impl Response {
     }
 
     fn to_bytes(&self) -> Vec<u8> {
-        let reason = match self.status {
-            200 => "OK",
-            400 => "Bad Request",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            431 => "Request Header Fields Too Large",
-            _ => "Service Unavailable",
-        };
+        let reason = reason(self.status);
         let allow = if self.status == 405 {
             "Allow: GET\r\n"
         } else {
@@ -99,21 +97,75 @@ impl Response {
     }
 }
 
+/// The reason phrase of `status`.
+pub(super) fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        504 => "Gateway Timeout",
+        _ => "Service Unavailable",
+    }
+}
+
+/// A request head, and the bytes that came after it in the same reads.
+pub(super) struct Head {
+    pub method: String,
+    /// The request target: the path, and the query if any.
+    pub target: String,
+    /// Header names in lowercase, with their raw values.
+    headers: Vec<(String, Vec<u8>)>,
+    /// The start of the body (or more), read with the head.
+    pub rest: Vec<u8>,
+}
+
+impl Head {
+    /// The value of the first header named `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        let found = self.headers.iter().find(|(n, _)| n == name);
+        found.map(|(_, v)| v.as_slice())
+    }
+
+    /// The values of every header named `name` (lowercase).
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
 /// Answers one request, then closes the connection.
 async fn serve(ctx: Rc<HttpContext>, mut stream: TcpStream) {
     let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
     let response = match read_head(&mut stream).await {
-        Some(Ok((method, path))) => route(&ctx, &method, &path).await,
-        Some(Err(bad)) => bad,
+        Some(Ok(head)) => match &ctx.bridge {
+            Some(bridge) if super::bridge::Bridge::serves(&head.target) => {
+                bridge.serve(&head, &mut stream, READ_TIMEOUT).await
+            }
+            _ => route(&ctx, &head.method, &head.target).await.to_bytes(),
+        },
+        Some(Err(bad)) => bad.to_bytes(),
         None => return,
     };
-    let _ = stream.write_all(&response.to_bytes()).await;
+    let _ = stream.write_all(&response).await;
     let _ = stream.close().await;
 }
 
-/// Reads and parses the request head: (method, path), an error response,
-/// or `None` when the peer left (or timed out) before sending anything.
-async fn read_head(stream: &mut TcpStream) -> Option<Result<(String, String), Response>> {
+/// Reads and parses the request head, an error response, or `None` when
+/// the peer left (or timed out) before sending anything.
+async fn read_head(stream: &mut TcpStream) -> Option<Result<Head, Response>> {
     let mut buf = vec![0u8; MAX_HEAD];
     let mut len = 0;
     loop {
@@ -126,10 +178,18 @@ async fn read_head(stream: &mut TcpStream) -> Option<Result<(String, String), Re
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf[..len]) {
-            Ok(httparse::Status::Complete(_)) => {
-                let method = req.method.unwrap_or_default().to_string();
-                let path = req.path.unwrap_or_default().to_string();
-                return Some(Ok((method, path)));
+            Ok(httparse::Status::Complete(end)) => {
+                let headers = req
+                    .headers
+                    .iter()
+                    .map(|h| (h.name.to_ascii_lowercase(), h.value.to_vec()))
+                    .collect();
+                return Some(Ok(Head {
+                    method: req.method.unwrap_or_default().to_string(),
+                    target: req.path.unwrap_or_default().to_string(),
+                    headers,
+                    rest: buf[end..len].to_vec(),
+                }));
             }
             Ok(httparse::Status::Partial) if len == MAX_HEAD => {
                 return Some(Err(Response::text(431, "request head too large")));

@@ -3,7 +3,7 @@
 //! wait (up to the grace period) for the connections to close.
 
 use super::addresses::{AddressLimits, Admitted};
-use super::auth_answers::{run_auth_answers, AuthWaits};
+use super::auth_answers::{run_auth_answers, AuthWaits, BridgeWaits};
 use super::connection::{run_connection, ConnectionContext, Incoming};
 use super::deadlines::{run_call_timers, Deadlines};
 use super::live::LiveConns;
@@ -74,7 +74,9 @@ pub async fn run_shard(start: ShardStart) {
     glommio::spawn_local(deadlines.clone().run_sweeper()).detach();
     glommio::spawn_local(run_call_timers(shard.clone())).detach();
     let auth_waits = Rc::new(AuthWaits::default());
-    glommio::spawn_local(run_auth_answers(shard.clone(), auth_waits.clone())).detach();
+    let bridge_waits = Rc::new(BridgeWaits::default());
+    let answers = run_auth_answers(shard.clone(), auth_waits.clone(), bridge_waits.clone());
+    glommio::spawn_local(answers).detach();
     let liveness = opts.ping_interval.map(|every| Liveness {
         every,
         timeout: opts.ping_timeout,
@@ -143,7 +145,7 @@ pub async fn run_shard(start: ShardStart) {
         None => None,
     };
     let http = match opts.http.filter(|_| start.shard == 0) {
-        Some(address) => match bind_http(address, &shard, &start.stop) {
+        Some(address) => match bind_http(address, &shard, &start.stop, &opts, &bridge_waits) {
             Ok((addr, task)) => {
                 accepting.push(task);
                 Some(addr)
@@ -197,17 +199,25 @@ fn bind(address: SocketAddr) -> io::Result<TcpListener> {
     Ok(unsafe { TcpListener::from_raw_fd(socket.into_raw_fd()) })
 }
 
-/// Binds the HTTP listener and starts accepting on it.
+/// Binds the HTTP listener (with the bridge, if enabled) and starts
+/// accepting on it.
 fn bind_http(
     address: SocketAddr,
     shard: &Rc<RefCell<Shard>>,
     stop: &Arc<AtomicBool>,
+    opts: &RouterOptions,
+    bridge_waits: &Rc<BridgeWaits>,
 ) -> io::Result<(SocketAddr, glommio::Task<()>)> {
     let listener = bind(address)?;
     let addr = listener.local_addr()?;
+    let bridge = opts
+        .bridge
+        .clone()
+        .map(|b| super::bridge::Bridge::new(b, shard.clone(), bridge_waits.clone()));
     let ctx = Rc::new(super::http::HttpContext {
         shard: shard.clone(),
         stop: stop.clone(),
+        bridge,
     });
     let task = super::http::run_http(listener, ctx).instrument(tracing::Span::current());
     Ok((addr, glommio::spawn_local(task)))

@@ -2,8 +2,8 @@
 //! (pinned or not), wires the mesh, binds every listener on every shard
 //! (SO_REUSEPORT: the kernel spreads connections), runs the connection
 //! tasks and each shard's deadline sweeper, serves the operators' HTTP
-//! endpoints (metrics, health, status) on shard 0, supervises the shard threads,
-//! and stops it all gracefully.
+//! endpoints (metrics, health, status) and the HTTP bridge on shard 0,
+//! supervises the shard threads, and stops it all gracefully.
 //!
 //! Shard 0 binds first so that a port 0 in the configuration resolves to one
 //! port that the other shards then share. `start` returns once every shard
@@ -14,6 +14,7 @@
 mod addresses;
 mod auth_answers;
 mod auth_options;
+mod bridge;
 mod connection;
 mod deadlines;
 mod fds;
@@ -26,6 +27,7 @@ mod options;
 mod stop;
 mod unix;
 
+pub use bridge::{BridgeOptions, Signing};
 pub use fds::raise_nofile_limit;
 pub use http::{MAX_HEAD as HTTP_MAX_HEAD, SHARD_ANSWER_BOUND};
 
@@ -79,6 +81,8 @@ pub struct RouterOptions {
     pub unix: Option<UnixOptions>,
     /// The operators' HTTP listener (metrics, health, status), served by shard 0.
     pub http: Option<SocketAddr>,
+    /// The HTTP bridge on that listener (`POST /publish`, `POST /call`).
+    pub bridge: Option<BridgeOptions>,
     pub handshake_timeout: Duration,
     /// Idle time before a peer is pinged (`None`: never).
     pub ping_interval: Option<Duration>,
@@ -150,6 +154,7 @@ impl RouterOptions {
             rawsocket_tls: None,
             unix: None,
             http: Some(addr),
+            bridge: None,
             handshake_timeout: Duration::from_secs(10),
             ping_interval: Some(Duration::from_secs(30)),
             ping_timeout: Duration::from_secs(10),

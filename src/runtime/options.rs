@@ -57,6 +57,7 @@ impl RouterOptions {
             rawsocket_tls,
             unix,
             http: c.http.enabled.then_some(c.http.address),
+            bridge: bridge_options(c),
             handshake_timeout: c.session.handshake_timeout(),
             ping_interval: c.session.ping_interval(),
             ping_timeout: c.session.ping_timeout(),
@@ -114,6 +115,36 @@ impl RouterOptions {
             },
         }
     }
+}
+
+/// The HTTP bridge of a validated configuration, if enabled. A secret
+/// that can no longer be read (validated earlier) leaves the bridge off,
+/// and is logged.
+fn bridge_options(c: &Config) -> Option<super::BridgeOptions> {
+    let b = &c.http.bridge;
+    if !(c.http.enabled && b.enabled) {
+        return None;
+    }
+    let secrets = match b.secrets() {
+        Ok(s) => s,
+        Err(why) => {
+            tracing::error!(%why, "the HTTP bridge is off: its secret cannot be read");
+            return None;
+        }
+    };
+    Some(super::BridgeOptions {
+        authid: b.authid.clone(),
+        authrole: b.authrole.clone(),
+        ticket: secrets.ticket,
+        signing: secrets.signing.map(|(key, secret)| super::Signing {
+            key,
+            secret,
+            window: std::time::Duration::from_secs(b.timestamp_window_s),
+        }),
+        max_body_bytes: b.max_body_bytes,
+        max_concurrent: b.max_concurrent,
+        call_timeout: std::time::Duration::from_millis(b.call_timeout_ms),
+    })
 }
 
 /// The RPC policy of a configured realm (0 ms: not set).

@@ -44,8 +44,8 @@ pub struct Session {
     pub last_request: u64,
     /// Events to publish when the session goes away (testament meta API).
     pub testaments: Vec<Testament>,
-    /// The router's own caller of dynamic authenticators: hidden from the
-    /// meta API.
+    /// The router's own caller of dynamic authenticators, or the HTTP
+    /// bridge's session: hidden from the meta API.
     pub internal: bool,
     /// The publication budget (when publications per second are limited).
     pub publish_bucket: Option<limits::Bucket>,

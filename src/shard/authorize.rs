@@ -173,9 +173,10 @@ impl Shard {
         }
     }
 
-    /// Ends a session that broke the protocol in a replayed message.
+    /// Ends a session that broke the protocol in a replayed message (a
+    /// hidden session's shared queue gets no ABORT: it must stay open).
     fn abort_session(&mut self, sid: SessionId, message: &str) {
-        if let Some(s) = self.sessions.get(&sid) {
+        if let Some(s) = self.sessions.get(&sid).filter(|s| !s.internal) {
             let m = abort(ErrorUri::ProtocolViolation, message);
             s.outbound
                 .push_last(encode_to_bytes(s.serializer, &m), "protocol violation");
@@ -193,8 +194,7 @@ impl Shard {
         args: Vec<Value>,
     ) -> RequestId {
         let sid = self.internal_session(realm);
-        self.auth_requests += 1;
-        let request = RequestId(self.auth_requests);
+        let request = self.next_internal_request();
         let timeout = self.settings.handshake_timeout.as_millis().max(1) as u64;
         let options = CallOptions {
             timeout_ms: timeout,

@@ -9,6 +9,7 @@
 //! between awaits, and tests drive it directly (`pump`).
 
 mod authorize;
+mod bridge;
 mod dispatch;
 mod lifecycle;
 mod login;
@@ -16,6 +17,7 @@ mod pump;
 mod report;
 
 pub use crate::realm::report::{Footprint, ShardReport};
+pub use bridge::{reply_request, BridgeIdentity, BridgeRefusal, BridgeRequest};
 pub use lifecycle::Opened;
 pub use login::{auth_answer, HandshakeOutcome};
 pub use pump::pump;
@@ -124,10 +126,13 @@ pub struct Shard {
     limiter: Limiter,
     /// Per realm, the hidden session that calls its dynamic authenticators.
     internal: FxHashMap<Text, SessionId>,
-    /// Where those sessions' replies land.
+    /// Per realm, the hidden session of the HTTP bridge (`bridge.rs`).
+    bridge: FxHashMap<Text, SessionId>,
+    /// Where the replies of those hidden sessions land.
     internal_outbound: Rc<Outbound>,
-    /// The last request ID of an authenticator or authorizer call.
-    auth_requests: u64,
+    /// The last request ID of a hidden session (authenticator or authorizer
+    /// call, bridge request): one counter, so each reply finds its waiter.
+    internal_requests: u64,
     /// Authorizer calls in flight, by request ID.
     authz_asked: FxHashMap<RequestId, authorize::AuthzAsked>,
     /// Collections of shard reports this shard started (metrics, health).
@@ -167,11 +172,12 @@ impl Shard {
             timers: CallTimers::default(),
             closing: Vec::new(),
             internal: FxHashMap::default(),
+            bridge: FxHashMap::default(),
             internal_outbound: Rc::new(Outbound::new(
                 1 << 30,
                 crate::session::outbound::SlowConsumer::Disconnect,
             )),
-            auth_requests: 0,
+            internal_requests: 0,
             authz_asked: FxHashMap::default(),
             scrapes: Scrapes::default(),
             outbox: Outbox::new(id, nr_shards),
@@ -189,7 +195,14 @@ impl Shard {
     /// Number of established client sessions on this shard (the router's
     /// own hidden callers not counted).
     pub fn session_count(&self) -> usize {
-        self.sessions.len() - self.internal.len()
+        let hidden = self.internal.len() + self.bridge.len();
+        self.sessions.len().saturating_sub(hidden)
+    }
+
+    /// The request ID of the next request of a hidden session.
+    fn next_internal_request(&mut self) -> RequestId {
+        self.internal_requests += 1;
+        RequestId(self.internal_requests)
     }
 
     /// Counts the routing state this shard holds.
