@@ -255,7 +255,7 @@ impl Default for SessionConfig {
             handshake_timeout_ms: 10_000,
             max_sessions: 100_000,
             max_connections_per_address: 0,
-            max_handshakes_per_address: 256,
+            max_handshakes_per_address: 0,
             ping_interval_ms: 30_000,
             ping_timeout_ms: 10_000,
             strict_uris: false,
