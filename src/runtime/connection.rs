@@ -78,7 +78,8 @@ async fn open(
     let conn = match (incoming, &ctx.tls) {
         (Incoming::Tcp(s), Some(tls)) => {
             let acceptor = futures_rustls::TlsAcceptor::from(tls.config());
-            Conn::TlsServer(Box::new(acceptor.accept(s).await?))
+            // Boxed: a plain connection's task need not hold TLS state.
+            Conn::TlsServer(Box::new(Box::pin(acceptor.accept(s)).await?))
         }
         (Incoming::Tcp(s), None) => Conn::Tcp(s),
         (Incoming::Unix(s), _) => Conn::Unix(s),
@@ -116,13 +117,54 @@ pub async fn run_connection(
     ctx.deadlines.add(now + ctx.handshake_timeout, handshake);
     // Transport handshake and HELLO must both finish before the flag rises.
     let accepting = async { Some(open(incoming, &ctx).await) };
-    let (hs, mut reader, writer) = match or(accepting, until(&timer.handshake_expired)).await {
+    let (hs, reader, writer) = match or(accepting, until(&timer.handshake_expired)).await {
         Some(Ok(parts)) => parts,
         Some(Err(e)) => {
             return span.in_scope(|| tracing::debug!(error = %e, "transport handshake failed"))
         }
         None => return span.in_scope(|| tracing::debug!("transport handshake timed out")),
     };
+    let parts = Established {
+        hs,
+        reader,
+        writer,
+        peer,
+        peer_addr,
+        admitted,
+        span,
+    };
+    // Boxed: until here the task holds only the handshake's state.
+    Box::pin(serve(&ctx, &outbound, &timer, parts)).await;
+}
+
+/// A connection through its transport handshake.
+struct Established {
+    hs: Handshake,
+    reader: FrameReader,
+    writer: FrameWriter,
+    peer: String,
+    peer_addr: Option<std::net::SocketAddr>,
+    admitted: Option<Admitted>,
+    span: tracing::Span,
+}
+
+/// Runs a connection from the end of its transport handshake: the writer
+/// task, pings, and the reader until the session ends.
+async fn serve(
+    ctx: &Rc<ConnectionContext>,
+    outbound: &Rc<Outbound>,
+    timer: &Rc<ConnTimer>,
+    parts: Established,
+) {
+    let Established {
+        hs,
+        mut reader,
+        writer,
+        peer,
+        peer_addr,
+        admitted,
+        span,
+    } = parts;
     span.record("transport", tracing::field::debug(hs.kind));
     span.record("serializer", hs.serializer.name());
     outbound.set_max_message(writer.peer_max_message_size());
@@ -150,15 +192,15 @@ pub async fn run_connection(
     let writer_task = glommio::spawn_local(writer);
     if let Some(l) = ctx.liveness {
         if hs.kind == TransportKind::WebSocket || ctx.ping_rawsocket {
-            let every = ConnDeadline::Liveness(Rc::downgrade(&timer), l);
+            let every = ConnDeadline::Liveness(Rc::downgrade(timer), l);
             ctx.deadlines.add(Instant::now() + l.every, every);
         }
     }
     let mut session = SessionState {
-        ctx: &ctx,
+        ctx,
         serializer: hs.serializer,
-        outbound: &outbound,
-        timer: &timer,
+        outbound,
+        timer,
         handshake: Login::default(),
         asking: None,
         id: None,

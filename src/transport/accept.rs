@@ -7,7 +7,7 @@ use super::codec::{FrameDecoder, FrameEncoder};
 use super::conn::Conn;
 use super::error::{eof, Refusal, TransportError};
 use super::rawsocket::{self, HelloError, MAGIC};
-use super::stream::{read_more, split, FrameReader, FrameWriter, Framing, READ_CHUNK};
+use super::stream::{read_at_most, split, FrameReader, FrameWriter, Framing};
 use super::websocket::deflate::Compression;
 use super::websocket::extension::PerMessageDeflate;
 use super::websocket::{handshake, Role};
@@ -15,6 +15,11 @@ use super::TransportKind;
 use crate::wire::Serializer;
 use bytes::{Buf, BytesMut};
 use futures_lite::AsyncWriteExt;
+
+/// Bytes read at a time before the transport is known, and through an
+/// HTTP upgrade request: a connection that stalls in its handshake holds
+/// a buffer about this size.
+const HANDSHAKE_READ: usize = 512;
 
 /// What a listener accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +63,8 @@ pub async fn accept(
     opts: &AcceptOptions,
 ) -> Result<(Handshake, FrameReader, FrameWriter), TransportError> {
     stream.set_nodelay()?;
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    if read_more(&mut stream, &mut buf, READ_CHUNK).await? == 0 {
+    let mut buf = BytesMut::new();
+    if read_at_most(&mut stream, &mut buf, HANDSHAKE_READ).await? == 0 {
         return Err(eof("connection closed before the handshake").into());
     }
     let (mut handshake, buf) = match (buf.first() == Some(&MAGIC), opts) {
@@ -103,7 +108,8 @@ async fn accept_rawsocket(
         if let Some(&octets) = buf.first_chunk::<{ rawsocket::HEADER_LEN }>() {
             break octets;
         }
-        if read_more(stream, &mut buf, READ_CHUNK).await? == 0 {
+        let missing = rawsocket::HEADER_LEN - buf.len();
+        if read_at_most(stream, &mut buf, missing).await? == 0 {
             return Err(eof("connection closed inside the RawSocket handshake").into());
         }
     };
@@ -155,7 +161,7 @@ async fn accept_websocket(
                 return Err(TransportError::Refused(Refusal::Http(rejection.status)));
             }
         }
-        if read_more(stream, &mut buf, READ_CHUNK).await? == 0 {
+        if read_at_most(stream, &mut buf, HANDSHAKE_READ).await? == 0 {
             return Err(eof("connection closed inside the HTTP request").into());
         }
     }

@@ -197,6 +197,23 @@ pub(crate) async fn read_more<R: AsyncRead + Unpin>(
     Ok(n)
 }
 
+/// Reads at most `max` more bytes onto the end of `buf`, reserving and
+/// zero-filling no more than that (for handshakes: a connection that
+/// stalls in its handshake holds a buffer of its own size only). Returns
+/// how many (0: EOF); cancel-safe like `read_more`.
+pub(crate) async fn read_at_most<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut BytesMut,
+    max: usize,
+) -> io::Result<usize> {
+    let keep = buf.len();
+    buf.resize(keep + max, 0);
+    let mut fill = Fill { buf, keep };
+    let n = r.read(fill.spare()).await?;
+    fill.commit(n);
+    Ok(n)
+}
+
 /// `read_more` for blocking readers.
 pub(crate) fn read_more_blocking<R: Read>(
     r: &mut R,
