@@ -216,3 +216,29 @@ fn a_flood_does_not_hold_up_calls_on_the_same_shard() {
     assert!(slowest < stall / 5, "slowest call {slowest:?}");
     publishing.join().unwrap();
 }
+
+#[test]
+fn a_realm_may_set_its_own_stall_timeout() {
+    // The router's stall timeout outlasts the clients' 10 s I/O timeout:
+    // only the realm's own 200 ms lets the publisher through in time.
+    let router = Router::from_toml(
+        2,
+        "[session]\nstall_timeout_ms = 60000\noutbound_watermark_bytes = 65536\n\
+         [[realms.realm]]\nname = \"com.quick\"\n\
+         [realms.realm.session]\nstall_timeout_ms = 200\n",
+    );
+    let url = router.url(Kind::RawSocket);
+    let mut stuck = Client::join(&url, Serializer::MsgPack, "com.quick");
+    stuck.subscribe(TOPIC);
+    let publisher = Client::join(&url, Serializer::MsgPack, "com.quick");
+    let took = flood(publisher, 20_000).join().unwrap();
+    assert!(took < Duration::from_secs(10), "publisher took {took:?}");
+    let reason = loop {
+        match stuck.recv_or_closed() {
+            Some(Message::Event { .. }) => continue,
+            Some(Message::Abort { reason, .. }) => break reason,
+            other => panic!("expected events then ABORT, got {other:?}"),
+        }
+    };
+    assert_eq!(reason, "switchyard.error.slow_consumer");
+}

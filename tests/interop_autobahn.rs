@@ -114,6 +114,26 @@ fn autobahn_python_does_pubsub_and_rpc_over_every_transport_and_serializer() {
     run_script_everywhere("autobahn_client.py", &router, Duration::from_secs(90));
 }
 
+/// Flow control with a real client: a slow Autobahn subscriber (its event
+/// loop blocked 1 ms every 10 events) gets all of a fast Autobahn
+/// publisher's 10,000 events, in order, on three shards with a 64 KiB
+/// watermark, and the router paused the publisher on the way.
+#[test]
+fn autobahn_python_publisher_is_paused_for_a_slow_subscriber_without_loss() {
+    let mut opts = switchyard::runtime::RouterOptions::local(3);
+    opts.outbound_watermark = 64 * 1024;
+    opts.stall_timeout = Duration::from_secs(60);
+    let router = Router::start_with(opts);
+    run_script_everywhere("autobahn_flow.py", &router, Duration::from_secs(240));
+    let http = router.running.http_addr().unwrap();
+    let metrics = common::http::request(http, "GET", "/metrics").body;
+    let pauses = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("switchyard_flow_pauses_total{shard=\"all\"} "))
+        .expect("the pause counter");
+    assert!(pauses.parse::<f64>().unwrap() >= 1.0, "no pause: {pauses}");
+}
+
 /// Progressive call results, call canceling, call timeout (in ms) and shared
 /// roundrobin registrations, on three shards (the kernel spreads the sessions'
 /// connections over them, so calls cross shards).
