@@ -48,31 +48,6 @@ fn status_json(addr: SocketAddr) -> serde_json::Value {
     serde_json::from_str(&body).unwrap()
 }
 
-/// Installs Chromium when it is missing (the package list is refreshed
-/// only if a first install fails).
-fn ensure_chromium() {
-    if Path::new(CHROMIUM).exists() {
-        return;
-    }
-    let apt = |args: &[&str]| {
-        eprintln!("apt-get {}", args.join(" "));
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdin(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !apt(&["install", "-y", "chromium"]) {
-        apt(&["update"]);
-        apt(&["install", "-y", "chromium"]);
-    }
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing and could not be installed (apt-get install -y chromium, as root)"
-    );
-}
-
 /// Runs headless Chromium on `url` with `args`, in a fresh profile;
 /// returns what it printed on stdout.
 fn chromium(url: &str, args: &[String]) -> String {
@@ -382,7 +357,7 @@ fn assert_shows_status_under_load(dom: &Dom, status: &serde_json::Value, session
 
 #[test]
 fn the_status_page_shows_live_sessions_and_rates_of_every_shard_under_load() {
-    ensure_chromium();
+    common::apt::ensure(CHROMIUM, "chromium");
     let router = Router::start(SETUP.shards);
     let addr = router.running.http_addr().unwrap();
     // Idle sessions on every shard, besides the load's four.

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod exchange;
+pub mod apt;
 pub mod http;
 pub mod loadgen;
 pub mod process;
