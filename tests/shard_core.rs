@@ -7,6 +7,7 @@
 use futures_lite::future::{block_on, poll_once};
 use std::rc::Rc;
 use switchyard::session::outbound::{OutFrame, Outbound, SlowConsumer};
+use switchyard::session::SessionEnd;
 use switchyard::shard::{pump, Footprint, Settings, Shard};
 use switchyard::wire::message::code;
 use switchyard::wire::{decode, Dict, Message, Payload, RequestId, Serializer, SessionId, Text};
@@ -181,7 +182,7 @@ fn a_session_closing_while_its_subscribe_waits_for_other_shards_leaves_nothing_b
             for _ in 0..rounds {
                 step(&mut all);
             }
-            all[1].close_session(s.id);
+            all[1].close_session(s.id, SessionEnd::TransportClosed);
             pump(&mut all);
             assert_eq!(
                 total(&all),
@@ -201,7 +202,7 @@ fn a_callee_closing_while_its_register_waits_for_replicas_leaves_nothing_behind(
         for _ in 0..rounds {
             step(&mut all);
         }
-        all[2].close_session(callee.id);
+        all[2].close_session(callee.id, SessionEnd::TransportClosed);
         pump(&mut all);
         assert_eq!(total(&all), Footprint::default(), "{rounds} rounds");
     }

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 use switchyard::session::outbound::{Outbound, SlowConsumer};
+use switchyard::session::SessionEnd;
 use switchyard::shard::pump;
 use switchyard::shard::{Footprint, Settings, Shard};
 use switchyard::wire::{Dict, Message, Payload, RequestId, Serializer, SessionId, Text};
@@ -86,7 +87,7 @@ fn a_leaving_session_leaves_no_routing_state_on_any_shard() {
     assert!(busy.interest >= 2);
     assert_eq!(busy.pending, 0, "every SUBSCRIBE and REGISTER completed");
 
-    all[2].close_session(callee);
+    all[2].close_session(callee, SessionEnd::TransportClosed);
     pump(&mut all);
     let after_callee = total(&all);
     assert_eq!(after_callee.procedures, 0);
@@ -97,7 +98,7 @@ fn a_leaving_session_leaves_no_routing_state_on_any_shard() {
     );
     assert_eq!(after_callee.topics, 1, "only the caller's com.a remains");
 
-    all[0].close_session(caller);
+    all[0].close_session(caller, SessionEnd::TransportClosed);
     pump(&mut all);
     assert_eq!(total(&all), Footprint::default());
 }
@@ -110,7 +111,7 @@ fn a_leaving_caller_releases_its_invocations_on_the_callee_shard() {
     send(&mut all, 1, callee, register("com.proc"));
     send(&mut all, 0, caller, call("com.proc"));
     assert_eq!(all[1].footprint().invocations, 1);
-    all[0].close_session(caller);
+    all[0].close_session(caller, SessionEnd::TransportClosed);
     pump(&mut all);
     assert_eq!(all[1].footprint().invocations, 0);
     // A late YIELD for the forgotten invocation is dropped silently.

@@ -9,12 +9,21 @@
 //! `shard="all"` (aggregate with `{shard!="all"}` to avoid counting twice).
 //! Login counters also carry a `method` label, message counters a `type`
 //! label (the spec's name: `PUBLISH`, `EVENT`, ...; every type that flows
-//! that way, plus any other type seen). `switchyard_shard_up{shard}`
-//! is 1 for each shard that answered within the
-//! scrape's bound and 0 for the others (whose series are then absent).
+//! that way, plus any other type seen), closed sessions and protocol
+//! violations a `reason`, mesh counters the destination shard `to`, the
+//! per-realm series a `realm` (bounded: see `labelled.rs`). The latency
+//! histograms are sampled (one operation in `SAMPLE_EVERY`); their
+//! `shard="all"` series merges the shards' HDR histograms.
+//! `switchyard_shard_up{shard}` is 1 for each shard that answered within
+//! the scrape's bound and 0 for the others (whose series are then absent).
+
+mod labelled;
 
 use crate::auth::principal::METHODS;
+use crate::realm::latency::{Latency, SAMPLE_EVERY};
 use crate::realm::report::ShardReport;
+use crate::realm::stats::{MeshSent, REALM_LABELS};
+use crate::session::{SessionEnd, ViolationKind};
 use crate::wire::counts::{TypeCounts, FROM_CLIENT, TO_CLIENT, TYPES};
 use crate::wire::message::type_name;
 use prometheus_client::encoding::prometheus_text;
@@ -22,6 +31,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+
+use labelled::{per_destination, per_label, per_realm, values, Histograms};
 
 /// The `Content-Type` of the exposition.
 pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
@@ -49,10 +60,40 @@ const COUNTERS: &[(&str, &str, Read)] = &[
         "Deliveries a publish's receiver lists (black/white lists) turned away",
         |r| r.stats.events_filtered,
     ),
-    ("calls", "CALLs routed", |r| r.stats.calls),
+    (
+        "calls",
+        "CALLs routed to a callee (meta procedures not included)",
+        |r| r.stats.calls,
+    ),
+    (
+        "calls_answered",
+        "Routed calls answered with a final RESULT (counted on the caller's shard)",
+        |r| r.stats.calls_answered,
+    ),
+    (
+        "calls_errored",
+        "Routed calls answered with an ERROR: the callee's, or the router's when the callee left, \
+         every callee was unavailable or the answer was too large (caller's shard)",
+        |r| r.stats.calls_errored,
+    ),
+    (
+        "calls_timed_out",
+        "Routed calls ended by their timeout (caller's shard)",
+        |r| r.stats.calls_timed_out,
+    ),
+    (
+        "calls_canceled",
+        "Routed calls ended by the caller's CANCEL (caller's shard)",
+        |r| r.stats.calls_canceled,
+    ),
+    (
+        "calls_unroutable",
+        "CALLs no registration could take (no_such_procedure, or no callee with the features needed)",
+        |r| r.stats.calls_unroutable,
+    ),
     (
         "protocol_violations",
-        "Sessions aborted for a protocol violation",
+        "Sessions and handshakes aborted for a protocol violation",
         |r| r.stats.protocol_violations,
     ),
     (
@@ -187,6 +228,47 @@ const PER_TYPE: &[(&str, &str, PerType, &[u64])] = &[
 /// Reads one per-type tally from a report.
 type PerType = fn(&ShardReport) -> &TypeCounts;
 
+/// Reads one mesh counter of a destination.
+type ReadSent = fn(&MeshSent) -> u64;
+
+/// Counters per destination shard (label `to`): name, help, value.
+const PER_DESTINATION: &[(&str, &str, ReadSent)] = &[
+    (
+        "mesh_envelopes_sent",
+        "Envelopes sent to another shard over the mesh, by destination",
+        |m| m.envelopes,
+    ),
+    (
+        "mesh_batches_sent",
+        "Batches of envelopes sent to another shard over the mesh, by destination",
+        |m| m.batches,
+    ),
+    (
+        "mesh_full",
+        "Sends to another shard that found its mesh channel full (the batch was kept and retried)",
+        |m| m.full,
+    ),
+];
+
+/// Reads one latency histogram from a report.
+type ReadLatency = fn(&ShardReport) -> &Latency;
+
+/// Sampled latency histograms (seconds): name, help, value.
+const HISTOGRAMS: &[(&str, &str, ReadLatency)] = &[
+    (
+        "call_duration_seconds",
+        "Round trip of routed calls through the router: CALL handled on the caller's shard \
+         to the final RESULT queued for the caller",
+        |r| &r.stats.call_latency,
+    ),
+    (
+        "publish_fanout_duration_seconds",
+        "PUBLISH handled on the publisher's shard to its last local delivery \
+         (other shards' deliveries not included)",
+        |r| &r.stats.publish_latency,
+    ),
+];
+
 fn shard_label(shard: usize) -> Labels {
     vec![("shard", shard.to_string())]
 }
@@ -234,6 +316,7 @@ pub fn exposition(reports: &[ShardReport], nr_shards: usize) -> String {
     for (name, help, read, always) in PER_TYPE {
         registry.register(*name, *help, per_type(reports, *read, always));
     }
+    register_labelled(&mut registry, reports, nr_shards);
     let up = Family::<Labels, Gauge>::default();
     for shard in 0..nr_shards {
         let answered = reports.iter().any(|r| r.shard == shard);
@@ -251,20 +334,52 @@ pub fn exposition(reports: &[ShardReport], nr_shards: usize) -> String {
     out
 }
 
+/// The families with a label besides `shard` (reasons, destinations,
+/// realms) and the latency histograms.
+fn register_labelled(registry: &mut Registry, reports: &[ShardReport], nr_shards: usize) {
+    let reasons = values(SessionEnd::ALL.iter().map(|e| e.name()));
+    registry.register(
+        "sessions_closed",
+        "Client sessions ended, by reason",
+        per_label(reports, "reason", &reasons, |r, i| {
+            Some(r.stats.sessions_closed[i])
+        }),
+    );
+    let kinds = values(ViolationKind::ALL.iter().map(|k| k.name()));
+    registry.register(
+        "protocol_violations_by_reason",
+        "Sessions and handshakes aborted for a protocol violation, by reason",
+        per_label(reports, "reason", &kinds, |r, i| {
+            Some(r.stats.violations[i])
+        }),
+    );
+    for (name, help, read) in PER_DESTINATION {
+        registry.register(*name, *help, per_destination(reports, nr_shards, *read));
+    }
+    let (sessions, messages) = per_realm(reports);
+    let others = format!("auto-created realms past the first {REALM_LABELS} of a shard: other");
+    registry.register(
+        "realm_sessions_open",
+        format!("Client sessions open, by realm ({others})"),
+        sessions,
+    );
+    registry.register(
+        "realm_messages_in",
+        format!(
+            "Messages of established client sessions handed to their realm, by realm ({others})"
+        ),
+        messages,
+    );
+    for (name, help, read) in HISTOGRAMS {
+        let help = format!("{help}; one in {SAMPLE_EVERY} sampled");
+        registry.register(*name, help, Histograms::of(reports, *read));
+    }
+}
+
 /// One counter per (shard, method), and per method over the shards.
 fn per_method(reports: &[ShardReport], read: PerMethod) -> Family<Labels, Counter> {
-    let family = Family::<Labels, Counter>::default();
-    for (i, method) in METHODS.iter().enumerate() {
-        let labels = |shard: String| vec![("shard", shard), ("method", method.to_string())];
-        for r in reports {
-            family
-                .get_or_create(&labels(r.shard.to_string()))
-                .inc_by(read(r)[i]);
-        }
-        let sum = reports.iter().map(|r| read(r)[i]).sum();
-        family.get_or_create(&labels("all".into())).inc_by(sum);
-    }
-    family
+    let methods = values(METHODS.iter().copied());
+    per_label(reports, "method", &methods, |r, i| Some(read(r)[i]))
 }
 
 /// One counter per (shard, type), and per type over the shards: the
@@ -304,7 +419,117 @@ mod tests {
                 sessions,
                 ..Footprint::default()
             },
+            realms: Vec::new(),
         }
+    }
+
+    fn has(text: &str, line: &str) {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
+
+    #[test]
+    fn closes_and_violations_are_counted_per_reason_and_summed() {
+        let mut a = report(0, 0, 0);
+        a.stats.count_closed(SessionEnd::Goodbye);
+        a.stats.count_closed(SessionEnd::SlowConsumer);
+        a.stats.count_violation(ViolationKind::Decode);
+        let mut b = report(1, 0, 0);
+        b.stats.count_closed(SessionEnd::Goodbye);
+        b.stats.count_violation(ViolationKind::Sequence);
+        let text = exposition(&[a, b], 2);
+        for line in [
+            "switchyard_sessions_closed_total{shard=\"0\",reason=\"goodbye\"} 1",
+            "switchyard_sessions_closed_total{shard=\"all\",reason=\"goodbye\"} 2",
+            "switchyard_sessions_closed_total{shard=\"all\",reason=\"slow_consumer\"} 1",
+            "switchyard_sessions_closed_total{shard=\"1\",reason=\"ping_timeout\"} 0",
+            "switchyard_protocol_violations_total{shard=\"all\"} 2",
+            "switchyard_protocol_violations_by_reason_total{shard=\"0\",reason=\"decode\"} 1",
+            "switchyard_protocol_violations_by_reason_total{shard=\"all\",reason=\"sequence\"} 1",
+            "switchyard_protocol_violations_by_reason_total{shard=\"all\",reason=\"handshake\"} 0",
+        ] {
+            has(&text, line);
+        }
+    }
+
+    #[test]
+    fn mesh_counters_are_per_destination_without_a_shards_own() {
+        let mut a = report(0, 0, 0);
+        a.stats = Stats::for_shards(3);
+        a.stats.mesh[2].envelopes = 10;
+        a.stats.mesh[2].batches = 2;
+        a.stats.mesh[1].full = 1;
+        let mut b = report(1, 0, 0);
+        b.stats = Stats::for_shards(3);
+        b.stats.mesh[2].envelopes = 5;
+        let text = exposition(&[a, b], 3);
+        for line in [
+            "switchyard_mesh_envelopes_sent_total{shard=\"0\",to=\"2\"} 10",
+            "switchyard_mesh_envelopes_sent_total{shard=\"all\",to=\"2\"} 15",
+            "switchyard_mesh_envelopes_sent_total{shard=\"1\",to=\"0\"} 0",
+            "switchyard_mesh_batches_sent_total{shard=\"0\",to=\"2\"} 2",
+            "switchyard_mesh_full_total{shard=\"all\",to=\"1\"} 1",
+        ] {
+            has(&text, line);
+        }
+        assert!(!text.contains("{shard=\"0\",to=\"0\"}"), "{text}");
+        assert!(!text.contains("{shard=\"1\",to=\"1\"}"), "{text}");
+    }
+
+    #[test]
+    fn realms_have_their_labels_and_the_rest_is_other() {
+        use crate::realm::report::RealmUsage;
+        use crate::wire::Text;
+        let usage = |realm: Option<&str>, sessions, messages_in| RealmUsage {
+            realm: realm.map(Text::from),
+            sessions,
+            messages_in,
+        };
+        let mut a = report(0, 0, 0);
+        a.realms = vec![usage(Some("realm1"), 2, 30), usage(None, 1, 4)];
+        let mut b = report(1, 0, 0);
+        b.realms = vec![usage(Some("realm1"), 1, 5), usage(None, 0, 0)];
+        let text = exposition(&[a, b], 2);
+        for line in [
+            "switchyard_realm_sessions_open{shard=\"0\",realm=\"realm1\"} 2",
+            "switchyard_realm_sessions_open{shard=\"all\",realm=\"realm1\"} 3",
+            "switchyard_realm_sessions_open{shard=\"all\",realm=\"other\"} 1",
+            "switchyard_realm_messages_in_total{shard=\"all\",realm=\"realm1\"} 35",
+            "switchyard_realm_messages_in_total{shard=\"0\",realm=\"other\"} 4",
+        ] {
+            has(&text, line);
+        }
+    }
+
+    #[test]
+    fn sampled_latencies_are_histograms_per_shard_and_merged() {
+        let mut a = report(0, 0, 0);
+        a.stats.call_latency.record_ns(40_000);
+        a.stats.call_latency.record_ns(3_000_000);
+        let mut b = report(1, 0, 0);
+        b.stats.call_latency.record_ns(40_000);
+        b.stats.publish_latency.record_ns(2_000);
+        let text = exposition(&[a, b], 2);
+        for line in [
+            "# TYPE switchyard_call_duration_seconds histogram",
+            "switchyard_call_duration_seconds_count{shard=\"0\"} 2",
+            "switchyard_call_duration_seconds_count{shard=\"all\"} 3",
+            "switchyard_call_duration_seconds_bucket{shard=\"1\",le=\"5e-05\"} 1",
+            "switchyard_call_duration_seconds_bucket{shard=\"all\",le=\"2.5e-05\"} 0",
+            "switchyard_call_duration_seconds_bucket{shard=\"all\",le=\"5e-05\"} 2",
+            "switchyard_call_duration_seconds_bucket{shard=\"all\",le=\"0.001\"} 2",
+            "switchyard_call_duration_seconds_bucket{shard=\"all\",le=\"0.005\"} 3",
+            "switchyard_call_duration_seconds_bucket{shard=\"all\",le=\"+Inf\"} 3",
+            "switchyard_publish_fanout_duration_seconds_count{shard=\"all\"} 1",
+            "switchyard_publish_fanout_duration_seconds_bucket{shard=\"1\",le=\"2.5e-06\"} 1",
+        ] {
+            has(&text, line);
+        }
+        let sum = text
+            .lines()
+            .find_map(|l| l.strip_prefix("switchyard_call_duration_seconds_sum{shard=\"all\"} "))
+            .and_then(|v| v.parse::<f64>().ok());
+        assert!(sum.is_some_and(|s| (s - 0.00308).abs() < 1e-9), "{text}");
+        assert!(text.contains("one in 64 sampled"));
     }
 
     #[test]

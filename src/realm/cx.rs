@@ -6,53 +6,16 @@
 
 use super::envelope::Envelope;
 use super::ids::{IdAlloc, ShardId};
+pub use super::stats::Stats;
 use super::timers::CallTimers;
 use crate::routing::{home_shard, MatchPolicy, UriCheck};
 use crate::session::notify::Notify;
 use crate::session::outbound::{FrameKind, Pushed};
 use crate::session::pressure::{self, Pressure};
 use crate::session::Sessions;
-use crate::wire::counts::TypeCounts;
 use crate::wire::{encode, Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text};
 use bytes::BytesMut;
 use std::rc::Rc;
-
-/// Per-shard counters (plain integers: only this shard touches them).
-#[derive(Debug, Default, Clone)]
-pub struct Stats {
-    pub sessions_opened: u64,
-    pub events_delivered: u64,
-    pub events_dropped: u64,
-    /// Deliveries a publish's receiver lists turned away.
-    pub events_filtered: u64,
-    /// Retained events evicted to stay within the realm's bounds.
-    pub retained_evicted: u64,
-    pub slow_consumer_disconnects: u64,
-    /// Times a session stopped being read behind a queue above its watermark.
-    pub flow_pauses: u64,
-    /// Queues that stayed above their watermark for the stall timeout.
-    pub flow_stalls: u64,
-    /// Connections closed on accept: their address was at its limit.
-    pub connections_refused: u64,
-    pub calls: u64,
-    pub protocol_violations: u64,
-    /// Requests the session's role did not allow.
-    pub requests_denied: u64,
-    /// Requests over a per-session limit.
-    pub requests_limited: u64,
-    /// Sessions opened, per authentication method (`auth::principal::METHODS` order).
-    pub logins: [u64; crate::auth::principal::METHODS.len()],
-    /// Logins refused for a wrong credential, per method (same order).
-    pub login_failures: [u64; crate::auth::principal::METHODS.len()],
-    /// RESULTs and INVOCATIONs not sent: too large for the receiver's transport.
-    pub oversized_replies: u64,
-    /// Messages handled, per type: those of established sessions and of
-    /// handshakes (decoded ones only).
-    pub messages_in: TypeCounts,
-    /// Messages handed to the connection writers, per type. The writers
-    /// count into the shard's `TypeCells`; a report copies them here.
-    pub messages_out: TypeCounts,
-}
 
 /// Envelopes produced on this shard, per destination, waiting to be sent,
 /// and each destination's valve: pressed while that shard says its queues
@@ -72,22 +35,6 @@ pub struct Outbox {
 /// add more pause until the flusher has sent them (a session whose reads
 /// never block would otherwise grow the batch without bound).
 pub const BACKLOG: usize = 256;
-
-impl Stats {
-    /// Counts a session opened with `method`.
-    pub fn count_login(&mut self, method: &str) {
-        if let Some(i) = crate::auth::principal::method_index(method) {
-            self.logins[i] += 1;
-        }
-    }
-
-    /// Counts a login refused for a wrong credential of `method`.
-    pub fn count_login_failure(&mut self, method: &str) {
-        if let Some(i) = crate::auth::principal::method_index(method) {
-            self.login_failures[i] += 1;
-        }
-    }
-}
 
 impl Outbox {
     /// An empty outbox for shard `me` of `nr_shards`.

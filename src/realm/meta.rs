@@ -6,6 +6,7 @@
 
 use super::cx::Cx;
 use crate::routing::MatchPolicy;
+use crate::session::outbound::KILLED;
 use crate::session::Session;
 use crate::wire::{encode_to_bytes, CloseReason, Dict, Message, SessionId, Text, Value};
 
@@ -135,7 +136,7 @@ fn say_goodbye(cx: &mut Cx, sid: SessionId, reason: &Text, message: Option<&Text
         reason: reason.clone(),
     };
     s.outbound
-        .push_last(encode_to_bytes(s.serializer, &goodbye), "killed (meta API)");
+        .push_last(encode_to_bytes(s.serializer, &goodbye), KILLED);
     cx.closing.push(sid);
 }
 

@@ -11,9 +11,11 @@ pub mod dealer;
 pub mod envelope;
 pub mod home;
 pub mod ids;
+pub mod latency;
 pub mod meta;
 mod pending;
 pub mod report;
+pub mod stats;
 pub mod timers;
 
 pub use broker::{Broker, HistorySpec, PubSubPolicy, Retention};
@@ -36,6 +38,13 @@ pub struct Realm {
     pub limits: Option<crate::session::limits::Limits>,
     /// The realm's own stall timeout (`None`: the router's).
     pub stall_timeout: Option<std::time::Duration>,
+    /// Whether the metrics give the realm its own `realm` label (every
+    /// configured realm, the first auto-created ones) or count it as `other`.
+    pub labelled: bool,
+    /// Client sessions of the realm open on this shard.
+    pub sessions_open: u64,
+    /// Messages of the realm's client sessions handed to its roles on this shard.
+    pub messages_in: u64,
 }
 
 impl Realm {
@@ -58,6 +67,9 @@ impl Realm {
             auth,
             limits: None,
             stall_timeout: None,
+            labelled: false,
+            sessions_open: 0,
+            messages_in: 0,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! What a shard reports about itself when asked (a metrics scrape or a
 //! health check): its counters (`Stats`) and how much routing state it
-//! holds (`Footprint`). Plain data, so a report crosses the mesh in a
+//! holds (`Footprint`), and its sessions and messages per realm
+//! (`RealmUsage`). Plain data, so a report crosses the mesh in a
 //! `ReportMsg` envelope; the shard that asked collects one per shard.
 
 use super::cx::Stats;
 use super::ids::ShardId;
+use crate::wire::Text;
 
 /// How much routing state a shard holds (for metrics, tests and diagnostics).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -49,12 +51,25 @@ impl std::iter::Sum for Footprint {
     }
 }
 
+/// One realm's numbers on one shard, or those of the realms counted
+/// together as `other` (`realm: None`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RealmUsage {
+    pub realm: Option<Text>,
+    /// Client sessions open.
+    pub sessions: u64,
+    /// Messages of its client sessions handed to its roles.
+    pub messages_in: u64,
+}
+
 /// One shard's counters and footprint at the moment it was asked.
 #[derive(Debug, Clone)]
 pub struct ShardReport {
     pub shard: ShardId,
     pub stats: Stats,
     pub footprint: Footprint,
+    /// Per labelled realm, then one entry for the others (`realm: None`).
+    pub realms: Vec<RealmUsage>,
 }
 
 /// Envelopes about reports, handled by the shard itself (not a role).

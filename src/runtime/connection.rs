@@ -18,7 +18,7 @@ use crate::session::handshake::{abort, Handshake as Login};
 use crate::session::notify::Notify;
 use crate::session::outbound::{FlowControl, OutFrame, Outbound, TransportInfo};
 use crate::session::pressure::{self, Pressure};
-use crate::session::Flow;
+use crate::session::{Flow, SessionEnd, ViolationKind};
 use crate::shard::{HandshakeOutcome, Shard};
 use crate::transport::tls::TlsServer;
 use crate::transport::{self, AcceptOptions, FrameReader, FrameWriter, Inbound, TransportKind};
@@ -214,7 +214,8 @@ async fn serve(
         ctx.auth_waits.remove(request);
     }
     if let Some(sid) = session.id.take() {
-        ctx.shard.borrow_mut().close_session(sid);
+        let why = SessionEnd::of_queue(outbound.closing());
+        ctx.shard.borrow_mut().close_session(sid, why);
     }
     outbound.close("connection closed");
     writer_task.await;
@@ -341,10 +342,12 @@ impl SessionState<'_> {
                     return self.refuse_late_authenticator();
                 }
                 Wake::Expired if self.handshake.is_fresh() => {
-                    return self.violation("no HELLO within the handshake timeout")
+                    let why = "no HELLO within the handshake timeout";
+                    return self.violation(ViolationKind::Handshake, why);
                 }
                 Wake::Expired => {
-                    return self.violation("the login did not finish within the handshake timeout")
+                    let why = "the login did not finish within the handshake timeout";
+                    return self.violation(ViolationKind::Handshake, why);
                 }
                 Wake::Answered(answer) => {
                     if !self.on_answer(answer) {
@@ -382,7 +385,7 @@ impl SessionState<'_> {
         let msg = match decode(self.serializer, frame) {
             Ok(msg) => msg,
             Err(e) => {
-                self.violation(&e.to_string());
+                self.violation(ViolationKind::Decode, &e.to_string());
                 return false;
             }
         };
@@ -480,20 +483,20 @@ impl SessionState<'_> {
                 false
             }
             Err(v) => {
-                self.violation(&v.0);
+                self.violation(v.1, &v.0);
                 false
             }
         }
     }
 
     /// Aborts the session with `wamp.error.protocol_violation` and cleans it up.
-    fn violation(&mut self, message: &str) {
+    fn violation(&mut self, kind: ViolationKind, message: &str) {
         self.span
             .in_scope(|| tracing::debug!(reason = message, "protocol violation"));
         let mut shard = self.ctx.shard.borrow_mut();
-        shard.stats.protocol_violations += 1;
+        shard.stats.count_violation(kind);
         if let Some(sid) = self.id.take() {
-            shard.close_session(sid);
+            shard.close_session(sid, SessionEnd::ProtocolViolation);
         }
         drop(shard);
         self.send_last(

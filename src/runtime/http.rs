@@ -286,6 +286,7 @@ mod tests {
             shard,
             stats: crate::realm::Stats::default(),
             footprint: Footprint::default(),
+            realms: Vec::new(),
         }
     }
 

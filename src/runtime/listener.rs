@@ -167,7 +167,7 @@ pub async fn run_shard(start: ShardStart) {
         task.cancel().await;
     }
     say_goodbye(&shard);
-    live.close_all("router shutdown");
+    live.close_all(crate::session::outbound::SHUTDOWN);
     let deadline = Instant::now() + opts.shutdown_grace;
     while live.count() > 0 && Instant::now() < deadline {
         glommio::timer::sleep(Duration::from_millis(5)).await;
@@ -268,6 +268,9 @@ fn say_goodbye(shard: &Rc<RefCell<Shard>>) {
         reason: Text::from(CloseReason::SystemShutdown),
     };
     for (_, serializer, outbound) in shard.sessions() {
-        outbound.push_last(encode_to_bytes(serializer, &msg), "router shutdown");
+        outbound.push_last(
+            encode_to_bytes(serializer, &msg),
+            crate::session::outbound::SHUTDOWN,
+        );
     }
 }

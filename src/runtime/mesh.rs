@@ -7,6 +7,8 @@
 //! the flusher task sends every destination's batch once the current task
 //! yields, so all envelopes produced while handling one read batch travel
 //! together. A full channel never blocks: the batch is kept and retried.
+//! The shard's `Stats::mesh` counts, per destination, the envelopes and
+//! batches sent and the sends that found the channel full.
 //! The inbox applies at most `INBOX_TURN` batches, then yields to the
 //! connection tasks.
 //!
@@ -19,6 +21,7 @@
 //! until the backlog is sent.
 
 use crate::realm::ids::ShardId;
+use crate::realm::stats::MeshSent;
 use crate::realm::Envelope;
 use crate::session::notify::Notify;
 use crate::session::pressure::{self, Pressure};
@@ -147,7 +150,10 @@ impl Flusher {
             return true;
         };
         let mut queue = self.shard.borrow_mut().outbox.take(dest);
-        let mut sent = false;
+        if queue.is_empty() {
+            return true;
+        }
+        let mut count = MeshSent::default();
         let mut done = true;
         while !queue.is_empty() {
             let rest = if queue.len() > self.batch_max {
@@ -155,9 +161,14 @@ impl Flusher {
             } else {
                 Vec::new()
             };
+            let len = queue.len() as u64;
             match tx.try_send(queue) {
-                Ok(()) => sent = true,
+                Ok(()) => {
+                    count.batches += 1;
+                    count.envelopes += len;
+                }
                 Err(TrySendError::Full(mut batch)) => {
+                    count.full += 1;
                     batch.extend(rest);
                     self.shard.borrow_mut().outbox.put_back(dest, batch);
                     done = false;
@@ -166,6 +177,12 @@ impl Flusher {
                 Err(TrySendError::Disconnected(_)) => break,
             }
             queue = rest;
+        }
+        let sent = count.batches > 0;
+        if let Some(total) = self.shard.borrow_mut().stats.mesh.get_mut(dest) {
+            total.envelopes += count.envelopes;
+            total.batches += count.batches;
+            total.full += count.full;
         }
         if sent {
             if let Some(Some(bell)) = self.bells.get(dest) {

@@ -189,7 +189,7 @@ fn check_liveness(timer: &ConnTimer, l: Liveness, now: Instant) -> Option<Instan
     if let Some(sent) = timer.pinged.get() {
         if last_seen < sent {
             tracing::debug!("peer did not answer a ping in time");
-            timer.outbound.close("ping timeout");
+            timer.outbound.close(super::outbound::PING_TIMEOUT);
             return None;
         }
         timer.pinged.set(None);

@@ -132,12 +132,148 @@ pub enum Flow {
     Aborted,
 }
 
-/// A client message broke the protocol: the session must be aborted.
+/// A client message broke the protocol: the session must be aborted. The
+/// message says what was wrong; the kind is what the metrics count.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation(pub String);
+pub struct Violation(pub String, pub ViolationKind);
 
 impl Violation {
+    /// A violation of no more specific kind (`ViolationKind::Other`).
     pub fn new(message: impl Into<String>) -> Self {
-        Violation(message.into())
+        Violation(message.into(), ViolationKind::Other)
+    }
+
+    /// A violation of kind `kind`.
+    pub fn of(kind: ViolationKind, message: impl Into<String>) -> Self {
+        Violation(message.into(), kind)
+    }
+}
+
+/// What kind of protocol violation aborted a session or handshake (the
+/// `reason` label of `switchyard_protocol_violations_by_reason_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViolationKind {
+    /// A frame that does not decode as a WAMP message.
+    Decode,
+    /// Options or details of a known message that do not parse.
+    Options,
+    /// A request ID out of sequence (`strict_request_ids`).
+    Sequence,
+    /// A message out of place: a type not allowed on an established
+    /// session, a reply to an INVOCATION never sent.
+    Unexpected,
+    /// The handshake broken or not finished in time.
+    Handshake,
+    /// Anything else (a feature used without announcing it, too many
+    /// messages waiting for an authorizer).
+    Other,
+}
+
+impl ViolationKind {
+    /// Every kind, in label order.
+    pub const ALL: [ViolationKind; 6] = [
+        ViolationKind::Decode,
+        ViolationKind::Options,
+        ViolationKind::Sequence,
+        ViolationKind::Unexpected,
+        ViolationKind::Handshake,
+        ViolationKind::Other,
+    ];
+
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ViolationKind::Decode => "decode",
+            ViolationKind::Options => "options",
+            ViolationKind::Sequence => "sequence",
+            ViolationKind::Unexpected => "unexpected",
+            ViolationKind::Handshake => "handshake",
+            ViolationKind::Other => "other",
+        }
+    }
+}
+
+/// Why an established session ended (the `reason` label of
+/// `switchyard_sessions_closed_total`). Each session is counted once, with
+/// the most specific reason known when its record is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The client said GOODBYE.
+    Goodbye,
+    /// The client sent ABORT.
+    Abort,
+    /// The connection ended without GOODBYE (closed, reset, transport error).
+    TransportClosed,
+    /// The router aborted it for a protocol violation.
+    ProtocolViolation,
+    /// Its outbound queue went over budget or stalled (slow-consumer policy).
+    SlowConsumer,
+    /// It did not answer a ping in time.
+    PingTimeout,
+    /// Killed through the meta API (`wamp.session.kill*`).
+    Killed,
+    /// The router shut down.
+    Shutdown,
+}
+
+impl SessionEnd {
+    /// Every reason, in label order.
+    pub const ALL: [SessionEnd; 8] = [
+        SessionEnd::Goodbye,
+        SessionEnd::Abort,
+        SessionEnd::TransportClosed,
+        SessionEnd::ProtocolViolation,
+        SessionEnd::SlowConsumer,
+        SessionEnd::PingTimeout,
+        SessionEnd::Killed,
+        SessionEnd::Shutdown,
+    ];
+
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionEnd::Goodbye => "goodbye",
+            SessionEnd::Abort => "abort",
+            SessionEnd::TransportClosed => "transport_closed",
+            SessionEnd::ProtocolViolation => "protocol_violation",
+            SessionEnd::SlowConsumer => "slow_consumer",
+            SessionEnd::PingTimeout => "ping_timeout",
+            SessionEnd::Killed => "killed",
+            SessionEnd::Shutdown => "shutdown",
+        }
+    }
+
+    /// Why a connection's session ended, from why its outbound queue
+    /// closed (`None`: it did not; the connection itself went away).
+    pub fn of_queue(closing: Option<&str>) -> SessionEnd {
+        use outbound::{KILLED, OVERFLOW, PING_TIMEOUT, SHUTDOWN, STALLED};
+        match closing {
+            Some(OVERFLOW | STALLED) => SessionEnd::SlowConsumer,
+            Some(PING_TIMEOUT) => SessionEnd::PingTimeout,
+            Some(SHUTDOWN) => SessionEnd::Shutdown,
+            Some(KILLED) => SessionEnd::Killed,
+            _ => SessionEnd::TransportClosed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outbound::{KILLED, OVERFLOW, PING_TIMEOUT, SHUTDOWN, STALLED};
+    use super::SessionEnd;
+
+    #[test]
+    fn a_closed_queue_says_why_its_session_ended() {
+        let cases = [
+            (None, SessionEnd::TransportClosed),
+            (Some(OVERFLOW), SessionEnd::SlowConsumer),
+            (Some(STALLED), SessionEnd::SlowConsumer),
+            (Some(PING_TIMEOUT), SessionEnd::PingTimeout),
+            (Some(SHUTDOWN), SessionEnd::Shutdown),
+            (Some(KILLED), SessionEnd::Killed),
+        ];
+        for (closing, why) in cases {
+            assert_eq!(SessionEnd::of_queue(closing), why, "{closing:?}");
+        }
     }
 }

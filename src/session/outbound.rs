@@ -77,6 +77,13 @@ pub const OVERFLOW: &str = "outbound queue over budget (slow consumer)";
 pub const STALLED: &str =
     "outbound queue above its watermark for the stall timeout (slow consumer)";
 
+/// The close reason of a peer that did not answer a ping in time.
+pub const PING_TIMEOUT: &str = "ping timeout";
+/// The close reason of every queue when the router shuts down.
+pub const SHUTDOWN: &str = "router shutdown";
+/// The close reason of a session killed through the meta API.
+pub const KILLED: &str = "killed (meta API)";
+
 /// Flow-control settings of a queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowControl {

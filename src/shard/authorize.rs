@@ -18,7 +18,7 @@ use crate::auth::{Action, Answer, Grant};
 use crate::realm::meta::session_details;
 use crate::routing::MatchPolicy;
 use crate::session::handshake::abort;
-use crate::session::Violation;
+use crate::session::{SessionEnd, Violation, ViolationKind};
 use crate::wire::options::CallOptions;
 use crate::wire::{
     encode_to_bytes, Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text, Value,
@@ -169,20 +169,20 @@ impl Shard {
             result = self.route(sid, msg);
         }
         if let Err(v) = result {
-            self.abort_session(sid, &v.0);
+            self.abort_session(sid, v.1, &v.0);
         }
     }
 
     /// Ends a session that broke the protocol in a replayed message (a
     /// hidden session's shared queue gets no ABORT: it must stay open).
-    fn abort_session(&mut self, sid: SessionId, message: &str) {
+    fn abort_session(&mut self, sid: SessionId, kind: ViolationKind, message: &str) {
         if let Some(s) = self.sessions.get(&sid).filter(|s| !s.internal) {
             let m = abort(ErrorUri::ProtocolViolation, message);
             s.outbound
                 .push_last(encode_to_bytes(s.serializer, &m), "protocol violation");
         }
-        self.stats.protocol_violations += 1;
-        self.close_session(sid);
+        self.stats.count_violation(kind);
+        self.close_session(sid, SessionEnd::ProtocolViolation);
     }
 
     /// Calls `procedure(args)` of `realm` as the router; the answer comes

@@ -7,7 +7,7 @@ use crate::auth::{Action, Decision, Grant, Role};
 use crate::realm::Cx;
 use crate::routing::MatchPolicy;
 use crate::session::limits::{reached, Bucket, Exceeded, Limits};
-use crate::session::{Flow, Violation};
+use crate::session::{Flow, SessionEnd, Violation, ViolationKind};
 use crate::wire::message::code;
 use crate::wire::options::{
     CallOptions, CancelOptions, OptionError, PublishOptions, RegisterOptions, SubscribeOptions,
@@ -17,7 +17,7 @@ use crate::wire::{Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text, 
 use std::time::Instant;
 
 fn bad_option(e: OptionError) -> Violation {
-    Violation::new(e.to_string())
+    Violation::of(ViolationKind::Options, e.to_string())
 }
 
 /// The request ID of a message that opens a request, if it is one.
@@ -191,11 +191,11 @@ impl Shard {
         }
         let flow = match msg {
             Message::Goodbye { .. } => {
-                self.close_session(sid);
+                self.close_session(sid, SessionEnd::Goodbye);
                 return Ok(Flow::Goodbye);
             }
             Message::Abort { .. } => {
-                self.close_session(sid);
+                self.close_session(sid, SessionEnd::Abort);
                 return Ok(Flow::Aborted);
             }
             msg => self.route(sid, msg).map(|()| Flow::Continue),
@@ -221,9 +221,10 @@ impl Shard {
         if in_sequence {
             Ok(())
         } else {
-            Err(Violation::new(format!(
-                "request ID {request} breaks the sequence"
-            )))
+            Err(Violation::of(
+                ViolationKind::Sequence,
+                format!("request ID {request} breaks the sequence"),
+            ))
         }
     }
 
@@ -274,6 +275,7 @@ impl Shard {
         let Some(realm) = realms.get_mut(session.realm.as_str()) else {
             return Ok(None);
         };
+        realm.messages_in += u64::from(!session.internal);
         let limits = realm.limits.unwrap_or(limits);
         let cx = &mut cx;
         if !grant.allow {
@@ -350,19 +352,20 @@ impl Shard {
                 ..
             } => dealer.handle_callee_error(cx, sid, request, error, payload)?,
             Message::Error { request_type, .. } => {
-                return Err(Violation::new(format!(
-                    "ERROR with REQUEST.Type {request_type} from a client"
-                )))
+                return Err(Violation::of(
+                    ViolationKind::Unexpected,
+                    format!("ERROR with REQUEST.Type {request_type} from a client"),
+                ))
             }
             Message::Cancel { request, options } => {
                 let options = CancelOptions::parse(&options).map_err(bad_option)?;
                 dealer.handle_cancel(cx, sid, request, &options);
             }
             other => {
-                return Err(Violation::new(format!(
-                    "{} is not allowed on an established session",
-                    other.name()
-                )))
+                return Err(Violation::of(
+                    ViolationKind::Unexpected,
+                    format!("{} is not allowed on an established session", other.name()),
+                ))
             }
         }
         Ok(None)

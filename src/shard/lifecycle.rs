@@ -4,16 +4,13 @@
 //! calls in flight).
 
 use super::Shard;
-use crate::auth::RealmAuth;
 use crate::realm::meta::session_details;
-use crate::realm::{PubSubPolicy, Realm, RpcPolicy};
 use crate::session::features::PeerFeatures;
 use crate::session::handshake::Refused;
 use crate::session::outbound::Outbound;
-use crate::session::{Identity, Session};
+use crate::session::{Identity, Session, SessionEnd};
 use crate::wire::{Dict, ErrorUri, Message, Serializer, SessionId, Text, Value};
 use std::rc::Rc;
-use std::sync::Arc;
 
 /// A successful HELLO: the new session and its WELCOME.
 #[derive(Debug)]
@@ -104,14 +101,9 @@ impl Shard {
         while id.0 == 0 || self.sessions.contains_key(&id) {
             id = SessionId(self.ids.session());
         }
-        let realm_state = self.realms.entry(realm.clone()).or_insert_with(|| {
-            Realm::new(
-                realm.clone(),
-                Arc::new(RealmAuth::open()),
-                RpcPolicy::default(),
-                PubSubPolicy::default(),
-            )
-        });
+        let stats = &mut self.stats;
+        let realm_state = (self.realms.entry(realm.clone()))
+            .or_insert_with_key(|name| super::auto_realm(name, stats));
         let Some(role) = realm_state.auth.role(&identity.authrole).cloned() else {
             return Err(Refused::new(
                 ErrorUri::NoSuchRole,
@@ -138,6 +130,7 @@ impl Shard {
             role,
         );
         session.features = features;
+        realm_state.sessions_open += 1;
         self.sessions.insert(id, session);
         self.announce_join(&realm, id);
         self.stats.sessions_opened += 1;
@@ -152,13 +145,23 @@ impl Shard {
         })
     }
 
-    /// Removes a session and everything it held, router-wide.
-    pub fn close_session(&mut self, sid: SessionId) {
+    /// Removes a session and everything it held, router-wide; counts it
+    /// as ended for `why` (once: a session already gone is not counted).
+    pub fn close_session(&mut self, sid: SessionId, why: SessionEnd) {
         let Some(session) = self.sessions.remove(&sid) else {
             return;
         };
         let (mut cx, realms, _) = self.split();
+        if !session.internal {
+            cx.stats.count_closed(why);
+        }
         if let Some(realm) = realms.get_mut(session.realm.as_str()) {
+            if !session.internal {
+                realm.sessions_open = realm.sessions_open.saturating_sub(1);
+                // The GOODBYE or ABORT that ended it.
+                realm.messages_in +=
+                    u64::from(matches!(why, SessionEnd::Goodbye | SessionEnd::Abort));
+            }
             realm
                 .broker
                 .session_closed(&mut cx, sid, &session.subscriptions);

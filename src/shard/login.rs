@@ -14,13 +14,19 @@ use crate::realm::ids::IdAlloc;
 use crate::realm::{Realm, Stats};
 use crate::session::handshake::{Authenticator, Handshake, HelloInfo, Refused, Step, Verdict};
 use crate::session::outbound::Outbound;
-use crate::session::{Identity, Session};
+use crate::session::{Identity, Session, ViolationKind};
 use crate::wire::{Dict, ErrorUri, Message, RequestId, Serializer, SessionId, Text, Value};
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Whether `abort` ends a handshake for a protocol violation.
+fn is_violation(abort: &Message) -> bool {
+    let violation = ErrorUri::ProtocolViolation.uri();
+    matches!(abort, Message::Abort { reason, .. } if reason.as_str() == violation)
+}
 
 /// The methods of an auto-created realm.
 const ANONYMOUS: &[&str] = &["anonymous"];
@@ -241,7 +247,12 @@ impl Shard {
                 }
             }
             Step::Send(m) => HandshakeOutcome::Send(m),
-            Step::Abort(m) => HandshakeOutcome::Abort(m),
+            Step::Abort(m) => {
+                if is_violation(&m) {
+                    self.stats.count_violation(ViolationKind::Handshake);
+                }
+                HandshakeOutcome::Abort(m)
+            }
             Step::Ask {
                 realm,
                 procedure,

@@ -31,7 +31,7 @@ use crate::realm::{Cx, Envelope, Home, Outbox, PubSubPolicy, Realm, RpcPolicy, S
 use crate::routing::UriCheck;
 use crate::session::notify::Notify;
 use crate::session::outbound::Outbound;
-use crate::session::Sessions;
+use crate::session::{SessionEnd, Sessions};
 use crate::wire::counts::TypeCells;
 use crate::wire::{RequestId, Serializer, SessionId, Text};
 use rustc_hash::FxHashMap;
@@ -155,6 +155,7 @@ impl Shard {
                 let mut realm = Realm::new(name.clone(), r.auth.clone(), r.rpc, r.pubsub.clone());
                 realm.limits = r.limits;
                 realm.stall_timeout = r.stall_timeout;
+                realm.labelled = true;
                 (name, realm)
             })
             .collect();
@@ -165,7 +166,7 @@ impl Shard {
             limiter,
             ids: IdAlloc::new(id, nr_shards),
             settings,
-            stats: Stats::default(),
+            stats: Stats::for_shards(nr_shards),
             sessions: Sessions::default(),
             realms,
             home: Home::default(),
@@ -293,7 +294,7 @@ impl Shard {
                 let Some(sid) = self.closing.pop() else {
                     return;
                 };
-                self.close_session(sid);
+                self.close_session(sid, SessionEnd::Killed);
                 continue;
             }
             for env in batch {
@@ -306,12 +307,12 @@ impl Shard {
     fn apply(&mut self, env: Envelope) {
         let (mut cx, realms, home) = self.split();
         match env {
-            Envelope::Broker { realm, msg } => {
-                realm_entry(realms, realm).broker.apply(&mut cx, msg)
-            }
-            Envelope::Dealer { realm, msg } => {
-                realm_entry(realms, realm).dealer.apply(&mut cx, msg)
-            }
+            Envelope::Broker { realm, msg } => realm_entry(realms, realm, cx.stats)
+                .broker
+                .apply(&mut cx, msg),
+            Envelope::Dealer { realm, msg } => realm_entry(realms, realm, cx.stats)
+                .dealer
+                .apply(&mut cx, msg),
             Envelope::Home(msg) => home.apply(&mut cx, msg),
             Envelope::Report(msg) => self.apply_report(msg),
             Envelope::Pressure { from, on: true } => self.outbox.peer(from).press(None),
@@ -340,13 +341,25 @@ impl Shard {
 /// The realm named in an envelope (created when another shard created it
 /// first, which only an auto-created realm can be: those admit anonymous
 /// sessions).
-fn realm_entry(realms: &mut FxHashMap<Text, Realm>, name: Text) -> &mut Realm {
-    realms.entry(name).or_insert_with_key(|name| {
-        Realm::new(
-            name.clone(),
-            Arc::new(RealmAuth::open()),
-            RpcPolicy::default(),
-            PubSubPolicy::default(),
-        )
-    })
+fn realm_entry<'r>(
+    realms: &'r mut FxHashMap<Text, Realm>,
+    name: Text,
+    stats: &mut Stats,
+) -> &'r mut Realm {
+    realms
+        .entry(name)
+        .or_insert_with_key(|name| auto_realm(name, stats))
+}
+
+/// A realm created on first use (open to anonymous sessions); the first
+/// `REALM_LABELS` of a shard get their own label in the metrics.
+fn auto_realm(name: &Text, stats: &mut Stats) -> Realm {
+    let mut realm = Realm::new(
+        name.clone(),
+        Arc::new(RealmAuth::open()),
+        RpcPolicy::default(),
+        PubSubPolicy::default(),
+    );
+    realm.labelled = stats.label_auto_realm();
+    realm
 }

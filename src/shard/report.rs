@@ -5,7 +5,7 @@
 //! collection is dropped.
 
 use super::{Shard, ShardReport};
-use crate::realm::report::ReportMsg;
+use crate::realm::report::{RealmUsage, ReportMsg};
 use crate::realm::Envelope;
 use crate::session::notify::Notify;
 use rustc_hash::FxHashMap;
@@ -52,7 +52,28 @@ impl Shard {
             shard: self.id,
             stats,
             footprint: self.footprint(),
+            realms: self.realm_usage(),
         }
+    }
+
+    /// Sessions and messages of each labelled realm, then of the others together.
+    fn realm_usage(&self) -> Vec<RealmUsage> {
+        let mut other = RealmUsage::default();
+        let mut out = Vec::new();
+        for (name, realm) in &self.realms {
+            if realm.labelled {
+                out.push(RealmUsage {
+                    realm: Some(name.clone()),
+                    sessions: realm.sessions_open,
+                    messages_in: realm.messages_in,
+                });
+            } else {
+                other.sessions += realm.sessions_open;
+                other.messages_in += realm.messages_in;
+            }
+        }
+        out.push(other);
+        out
     }
 
     /// Starts collecting every shard's report: this shard's is in at once,

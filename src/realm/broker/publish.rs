@@ -21,7 +21,7 @@ use crate::wire::{
     SubscriptionId, Text,
 };
 use bytes::{Bytes, BytesMut};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 /// What a delivery did, for the shard's counters.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,13 @@ impl Delivery {
     }
 }
 
+/// Who published, and when, if the publish's fan-out is sampled.
+struct Publish {
+    sid: SessionId,
+    request: RequestId,
+    started: Option<Instant>,
+}
+
 /// An event as delivered: where it was published and what it carries.
 pub struct Event<'a> {
     pub topic: &'a str,
@@ -63,6 +70,7 @@ impl Broker {
         topic: Text,
         payload: Payload,
     ) {
+        let started = cx.stats.publish_latency.sample();
         let valid = is_valid_uri(&topic, MatchPolicy::Exact, cx.uri_check) && !is_reserved(&topic);
         if !valid {
             if options.acknowledge {
@@ -71,21 +79,30 @@ impl Broker {
             return;
         }
         let details = self.event_details(cx, sid, &options);
-        self.publish_event(cx, sid, request, options, topic, payload, details);
+        let publish = Publish {
+            sid,
+            request,
+            started,
+        };
+        self.publish_event(cx, publish, options, topic, payload, details);
     }
 
-    /// Publishes an event of `sid` (validated) with EVENT.Details `details`.
-    #[allow(clippy::too_many_arguments)]
+    /// Publishes an event of `sid` (validated) with EVENT.Details `details`;
+    /// a sampled one records its time to the last local delivery.
     fn publish_event(
         &mut self,
         cx: &mut Cx,
-        sid: SessionId,
-        request: RequestId,
+        publish: Publish,
         options: PublishOptions,
         topic: Text,
         payload: Payload,
         details: Dict,
     ) {
+        let Publish {
+            sid,
+            request,
+            started,
+        } = publish;
         let publication = PublicationId(cx.ids.publication());
         let mut recipients = options.recipients;
         if let Some(r) = recipients.as_deref_mut() {
@@ -103,6 +120,9 @@ impl Broker {
         };
         self.deliver(&event, exclude, filter.as_ref())
             .count(cx.stats);
+        if let Some(t) = started {
+            cx.stats.publish_latency.record_since(t);
+        }
         let mut shards = self.interested_shards(&topic);
         if let Some(reach) = recipients
             .as_deref()
@@ -153,15 +173,12 @@ impl Broker {
             let details = publisher_details(session.id, &session.identity);
             let (topic, payload) = (t.topic.clone(), t.payload.clone());
             let options = t.options.clone();
-            self.publish_event(
-                cx,
-                session.id,
-                RequestId(0),
-                options,
-                topic,
-                payload,
-                details,
-            );
+            let publish = Publish {
+                sid: session.id,
+                request: RequestId(0),
+                started: None,
+            };
+            self.publish_event(cx, publish, options, topic, payload, details);
         }
     }
 

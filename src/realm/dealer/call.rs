@@ -32,6 +32,13 @@ pub(super) struct Invoke {
     pub progress: bool,
 }
 
+/// A call being routed: who made it, and when, if its latency is sampled.
+struct NewCall {
+    sid: SessionId,
+    request: RequestId,
+    started: Option<Instant>,
+}
+
 impl Dealer {
     /// A CALL from local session `sid`: a new call, or the next chunk of a
     /// progressive one.
@@ -52,6 +59,7 @@ impl Dealer {
             }
             CallKind::Finished => return Ok(()),
         }
+        let started = cx.stats.call_latency.sample();
         if options.progress {
             let announced = cx.sessions.get(&sid).map(|s| s.features);
             if !announced.is_some_and(|f| f.has(PeerFeatures::CALLER_PROGRESSIVE_INVOCATIONS)) {
@@ -75,28 +83,37 @@ impl Dealer {
         let route = match self.registry.route(&procedure, need, &mut self.chooser) {
             Ok(route) => route,
             Err(error) => {
+                cx.stats.calls_unroutable += 1;
                 cx.reply_error(sid, code::CALL, request, error);
                 return Ok(());
             }
         };
         cx.stats.calls += 1;
         let details = self.invocation_details(cx, sid, options, &route, procedure);
-        self.start_call(cx, sid, request, options, route, details, payload);
+        let call = NewCall {
+            sid,
+            request,
+            started,
+        };
+        self.start_call(cx, call, options, route, details, payload);
         Ok(())
     }
 
     /// Records a routed call and sends its (first) INVOCATION.
-    #[allow(clippy::too_many_arguments)]
     fn start_call(
         &mut self,
         cx: &mut Cx,
-        sid: SessionId,
-        request: RequestId,
+        new: NewCall,
         options: &CallOptions,
         route: Route,
         details: Dict,
         payload: Payload,
     ) {
+        let NewCall {
+            sid,
+            request,
+            started,
+        } = new;
         let timeout = self.policy.timeout(options.timeout_ms);
         let token = match timeout {
             Some(t) => cx.timers.arm(Instant::now() + t, &self.realm, sid, request),
@@ -123,6 +140,7 @@ impl Dealer {
             killing: false,
             counted,
             retry,
+            started,
         };
         self.calls.insert(sid, request, call);
         let caller = CallerAddr {

@@ -10,7 +10,7 @@ use super::registry::CalleeEntry;
 use crate::realm::ids::CalleeAddr;
 use crate::wire::{Dict, Payload, RegistrationId, RequestId, SessionId};
 use rustc_hash::FxHashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What a call needs to be routed again (call reroute).
 pub struct Retry {
@@ -38,6 +38,8 @@ pub struct OutCall {
     pub counted: bool,
     /// Present for calls to shared registrations.
     pub retry: Option<Box<Retry>>,
+    /// When the CALL came in, if its round trip is sampled.
+    pub started: Option<Instant>,
 }
 
 /// What a CALL is, for a caller's call table.
@@ -166,6 +168,7 @@ mod tests {
             killing: false,
             counted: false,
             retry: None,
+            started: None,
         }
     }
 

@@ -51,6 +51,7 @@ impl Dealer {
         let Some(call) = self.finish(sid, request) else {
             return;
         };
+        cx.stats.calls_canceled += 1;
         let args = Payload::args(vec!["the caller canceled the call".into()]);
         reply_call_error(cx, sid, request, Text::from(ErrorUri::Canceled), args);
         let shard = call.callee.addr.shard;
@@ -68,6 +69,7 @@ impl Dealer {
         let Some(call) = self.finish(sid, request) else {
             return;
         };
+        cx.stats.calls_timed_out += 1;
         let args = Payload::args(vec!["the call timed out".into()]);
         reply_call_error(cx, sid, request, Text::from(ErrorUri::Timeout), args);
         let caller = CallerAddr {

@@ -13,7 +13,7 @@ use super::Dealer;
 use crate::realm::cx::Cx;
 use crate::realm::envelope::DealerMsg;
 use crate::realm::ids::CallerAddr;
-use crate::session::Violation;
+use crate::session::{Violation, ViolationKind};
 use crate::wire::message::code;
 use crate::wire::{Dict, ErrorUri, Message, Payload, RequestId, SessionId, Text, Value};
 use std::time::Instant;
@@ -111,6 +111,7 @@ impl Dealer {
         progress: bool,
     ) {
         let (sid, request) = (caller.session, caller.request);
+        let mut answered = None;
         if progress {
             let Some(call) = self.calls.get_mut(sid, request) else {
                 return;
@@ -121,15 +122,26 @@ impl Dealer {
             if let Some(t) = call.timeout {
                 call.token = cx.timers.arm(Instant::now() + t, &self.realm, sid, request);
             }
-        } else if self.finish(sid, request).is_none() {
-            return;
+        } else {
+            let Some(call) = self.finish(sid, request) else {
+                return;
+            };
+            answered = Some(call.started);
         }
         let msg = Message::Result {
             request,
             details,
             payload,
         };
-        if let Err(too_large) = cx.reply_limited(sid, &msg) {
+        let sent = cx.reply_limited(sid, &msg);
+        if let (Ok(()), Some(started)) = (sent, answered) {
+            cx.stats.calls_answered += 1;
+            if let Some(t) = started {
+                cx.stats.call_latency.record_since(t);
+            }
+        }
+        if let Err(too_large) = sent {
+            cx.stats.calls_errored += 1;
             let what = too_large.describe("RESULT", "caller");
             if progress {
                 if let Some(call) = self.finish(sid, request) {
@@ -155,7 +167,12 @@ impl Dealer {
         if error.as_str() == ErrorUri::Unavailable.uri() {
             return self.reroute(cx, caller);
         }
-        if self.finish(sid, request).is_some() {
+        if let Some(call) = self.finish(sid, request) {
+            // A `kill` CANCEL waits for the callee's answer: its ERROR ends a canceled call.
+            match call.killing {
+                true => cx.stats.calls_canceled += 1,
+                false => cx.stats.calls_errored += 1,
+            }
             reply_call_error(cx, sid, request, error, payload);
         }
     }
@@ -181,6 +198,7 @@ impl Dealer {
         };
         let Some((entry, details, payload)) = next else {
             self.finish(sid, request);
+            cx.stats.calls_errored += 1;
             let args = Payload::args(vec!["every callee of the procedure is unavailable".into()]);
             let error = Text::from(ErrorUri::NoAvailableCallee);
             return reply_call_error(cx, sid, request, error, args);
@@ -239,9 +257,10 @@ fn check_late_reply(
 ) -> Result<(), Violation> {
     let last = cx.sessions.get(&sid).map_or(0, |s| s.last_invocation);
     if request.0 > last {
-        return Err(Violation::new(format!(
-            "{what} for INVOCATION {request} that was never sent"
-        )));
+        return Err(Violation::of(
+            ViolationKind::Unexpected,
+            format!("{what} for INVOCATION {request} that was never sent"),
+        ));
     }
     Ok(())
 }

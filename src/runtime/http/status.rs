@@ -132,6 +132,7 @@ mod tests {
                 sessions,
                 ..Footprint::default()
             },
+            realms: Vec::new(),
         }
     }
 
