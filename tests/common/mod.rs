@@ -2,9 +2,9 @@
 //! blocking WAMP client over the project's own transport and codecs.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod apt;
 pub mod auth;
 pub mod exchange;
-pub mod apt;
 pub mod http;
 pub mod loadgen;
 pub mod process;
