@@ -9,9 +9,9 @@
 //! each to the HTTP request waiting on its ID.
 
 use super::Shard;
-use crate::session::{Identity, Session};
+use crate::session::Identity;
 use crate::wire::options::{CallOptions, CancelMode, PublishOptions};
-use crate::wire::{Dict, Message, Payload, RequestId, Serializer, SessionId, Text};
+use crate::wire::{Dict, Message, Payload, RequestId, SessionId, Text};
 
 /// Who the bridge acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,10 +148,6 @@ impl Shard {
             .role(&who.authrole)
             .cloned()
             .ok_or(BridgeRefusal::NoSuchRole)?;
-        let mut sid = SessionId(self.ids.session());
-        while sid.0 == 0 || self.sessions.contains_key(&sid) {
-            sid = SessionId(self.ids.session());
-        }
         let identity = Identity {
             authid: who.authid.clone(),
             authrole: who.authrole.clone(),
@@ -160,17 +156,7 @@ impl Shard {
             authextra: None,
         };
         let realm = Text::from(realm);
-        let outbound = self.internal_outbound.clone();
-        let mut session = Session::new(
-            sid,
-            realm.clone(),
-            Serializer::Json,
-            outbound,
-            identity,
-            role,
-        );
-        session.internal = true;
-        self.sessions.insert(sid, session);
+        let sid = self.add_hidden_session(realm.clone(), identity, role);
         self.bridge.insert(realm, sid);
         Ok(sid)
     }

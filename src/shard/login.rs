@@ -297,10 +297,6 @@ impl Shard {
         if let Some(sid) = self.internal.get(realm) {
             return *sid;
         }
-        let mut sid = SessionId(self.ids.session());
-        while self.sessions.contains_key(&sid) {
-            sid = SessionId(self.ids.session());
-        }
         let identity = Identity {
             authid: Text::from_static("switchyard"),
             authrole: Text::from_static("switchyard.router"),
@@ -309,18 +305,27 @@ impl Shard {
             authextra: None,
         };
         let role = Arc::new(Role::allow_all(identity.authrole.clone()));
+        let sid = self.add_hidden_session(realm.clone(), identity, role);
+        self.internal.insert(realm.clone(), sid);
+        sid
+    }
+
+    /// Adds a hidden router session of `realm` (not announced, not counted,
+    /// its replies landing in `internal_outbound`) and returns its ID.
+    pub(super) fn add_hidden_session(
+        &mut self,
+        realm: Text,
+        identity: Identity,
+        role: Arc<Role>,
+    ) -> SessionId {
+        let mut sid = SessionId(self.ids.session());
+        while sid.0 == 0 || self.sessions.contains_key(&sid) {
+            sid = SessionId(self.ids.session());
+        }
         let outbound = self.internal_outbound.clone();
-        let mut session = Session::new(
-            sid,
-            realm.clone(),
-            Serializer::Json,
-            outbound,
-            identity,
-            role,
-        );
+        let mut session = Session::new(sid, realm, Serializer::Json, outbound, identity, role);
         session.internal = true;
         self.sessions.insert(sid, session);
-        self.internal.insert(realm.clone(), sid);
         sid
     }
 

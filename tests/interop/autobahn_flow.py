@@ -13,15 +13,10 @@ import time
 
 from autobahn.asyncio.component import Component
 from autobahn.wamp.types import PublishOptions
+from harness import transport
 
 COUNT = 10_000
 FILLER = b"\x5a" * 2048
-
-
-def transport(url, kind, serializer):
-    if kind == "websocket":
-        return {"type": "websocket", "url": url, "serializers": [serializer], "max_retries": 0}
-    return {"type": "rawsocket", "url": url, "serializer": serializer, "max_retries": 0}
 
 
 async def main(url, kind, serializer):
