@@ -18,13 +18,25 @@ const MAX_NS: u64 = 60_000_000_000;
 const SIGFIGS: u8 = 2;
 
 /// A sampled latency distribution, in nanoseconds.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Latency {
     /// Operations seen (the sampling counter).
     tick: u32,
     hist: Histogram<u64>,
     /// The exact sum of the recorded latencies.
     sum_ns: u64,
+}
+
+/// A summary (for logs): samples and a few quantiles, not the buckets.
+impl std::fmt::Debug for Latency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Latency")
+            .field("samples", &self.hist.len())
+            .field("p50_ns", &self.hist.value_at_quantile(0.5))
+            .field("p99_ns", &self.hist.value_at_quantile(0.99))
+            .field("max_ns", &self.hist.max())
+            .finish()
+    }
 }
 
 impl Default for Latency {
@@ -134,5 +146,18 @@ mod tests {
         let counts: Vec<u64> = a.buckets(&bounds).iter().map(|(_, n)| *n).collect();
         assert_eq!(counts, [1, 2, 1, 1], "beyond the range counts in +Inf");
         assert!((a.sum_seconds() - 120.003_040_5).abs() < 1e-9);
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_a_summary_not_the_buckets() {
+        let mut l = Latency::default();
+        l.record_ns(1_000);
+        let text = format!("{l:?}");
+        assert!(text.len() < 120 && text.contains("samples: 1"), "{text}");
     }
 }
