@@ -322,54 +322,10 @@ fn run(args: Args) -> Result<bool> {
         if curves.is_empty() {
             eprintln!("switchyard-load: warning: no latency measured, no plot written to {path}");
         } else {
-            plot::write_svg(path, &plot_title(&a, &scenario, &target, &body), &curves)?;
+            plot::write_svg(path, &plot::title(&a, &scenario, &target, &body), &curves)?;
         }
     }
     Ok(clean)
-}
-
-/// The chart's title: the scenario and its key parameters.
-fn plot_title(a: &Args, scenario: &str, target: &conn::Target, body: &serde_json::Value) -> String {
-    let pubsub = || {
-        let flow = match (a.rate, a.ack.unwrap_or(false)) {
-            (Some(rate), _) => format!("open loop {rate}/s"),
-            (None, true) => format!("acknowledged, window {}", a.window.unwrap_or(256)),
-            (None, false) => format!("window {}", a.window.unwrap_or(256)),
-        };
-        let topics = a.topics.unwrap_or(1);
-        format!(
-            "{} pub -> {} sub, {topics} topic{}, {flow}",
-            a.publishers.unwrap_or(1),
-            a.subscribers.unwrap_or(1),
-            if topics == 1 { "" } else { "s" }
-        )
-    };
-    let mode = body["results"]["extra"]["mode"]
-        .as_str()
-        .unwrap_or_default();
-    let shape = match scenario {
-        "pubsub" => pubsub(),
-        "rpc" => mode.to_string(),
-        "mixed" => format!("{}; {mode}", pubsub()),
-        _ => format!(
-            "{} sessions, {} joins in flight",
-            a.sessions.unwrap_or(1000),
-            a.concurrency.unwrap_or(64)
-        ),
-    };
-    let scheme = target.url.split("://").next().unwrap_or_default();
-    let load = match scenario {
-        "connect" => String::new(),
-        _ => format!(
-            ", {} B, {} s",
-            a.payload.unwrap_or(64),
-            a.duration.unwrap_or(5.0)
-        ),
-    };
-    format!(
-        "{scenario}: {shape}{load}, {} over {scheme}",
-        target.serializer.name()
-    )
 }
 
 /// Runs the scenario and prints its table: the JSON report, and whether

@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::metrics::{scrape, value};
 use common::{Client, Kind, Router, Setup};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -28,19 +29,6 @@ fn open_from(from: [u8; 4], to: SocketAddr, first: &[u8]) -> TcpStream {
     let mut s: TcpStream = s.into();
     let _ = s.write_all(first);
     s
-}
-
-/// The `shard="all"` value of counter `name` in the router's `/metrics`.
-fn counter(addr: SocketAddr, name: &str) -> u64 {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let prefix = format!("{name}{{shard=\"all\"}} ");
-    let line = text.lines().find_map(|l| l.strip_prefix(&prefix));
-    line.unwrap_or_else(|| panic!("{name} missing"))
-        .parse()
-        .unwrap()
 }
 
 /// Waits until `cond` holds, failing after `within`.
@@ -69,17 +57,24 @@ fn stalled_connections_from_one_address_are_cut_to_its_limit() {
     opts.handshake_timeout = Duration::from_secs(120);
     let router = Router::start_with(opts);
     let rs = router.running.rawsocket_addr().unwrap();
-    let http = router.running.http_addr().unwrap();
     let flooder = [127, 0, 0, 2];
     let mut stalled: Vec<TcpStream> = (0..FLOOD)
         .map(|_| open_from(flooder, rs, &[0x7F]))
         .collect();
     let refused = FLOOD as u64 - u64::from(LIMIT);
     eventually(Duration::from_secs(60), "the flood to be refused", || {
-        counter(http, "switchyard_connections_refused_total") >= refused
+        value(
+            &scrape(&router),
+            "switchyard_connections_refused_total",
+            "all",
+        ) >= refused
     });
     assert_eq!(
-        counter(http, "switchyard_connections_refused_total"),
+        value(
+            &scrape(&router),
+            "switchyard_connections_refused_total",
+            "all"
+        ),
         refused
     );
     // Another address joins and works as usual.

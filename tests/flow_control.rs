@@ -9,9 +9,8 @@
 
 mod common;
 
+use common::metrics::{scrape, value};
 use common::{first_arg, Client, Kind, Router, Setup};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 use switchyard::runtime::RouterOptions;
@@ -72,18 +71,6 @@ fn receive_in_order(c: &mut Client, n: u64, every: u64, pause: Duration) {
     }
 }
 
-/// The `shard="all"` samples of the router's `/metrics`, by metric name.
-fn metrics(addr: SocketAddr) -> std::collections::HashMap<String, f64> {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    text.lines()
-        .filter_map(|l| l.split_once("{shard=\"all\"} "))
-        .map(|(name, v)| (name.to_owned(), v.parse().unwrap()))
-        .collect()
-}
-
 #[test]
 fn a_flood_to_a_slower_subscriber_loses_nothing() {
     let cases = [
@@ -101,10 +88,16 @@ fn a_flood_to_a_slower_subscriber_loses_nothing() {
         // About 10 k events/s at most: slower than the publisher.
         receive_in_order(&mut subscriber, n, 20, Duration::from_millis(2));
         publishing.join().unwrap();
-        let m = metrics(router.running.http_addr().unwrap());
-        assert!(m["switchyard_flow_pauses_total"] >= 1.0, "{case:?}: {m:?}");
-        assert_eq!(m["switchyard_slow_consumer_disconnects_total"], 0.0);
-        let peak = m["switchyard_outbound_queue_peak_bytes"] as usize;
+        let m = scrape(&router);
+        assert!(
+            value(&m, "switchyard_flow_pauses_total", "all") >= 1,
+            "{case:?}: {m:?}"
+        );
+        assert_eq!(
+            value(&m, "switchyard_slow_consumer_disconnects_total", "all"),
+            0
+        );
+        let peak = value(&m, "switchyard_outbound_queue_peak_bytes", "all") as usize;
         assert!(peak > WATERMARK && peak <= BUDGET, "{case:?}: peak {peak}");
         // Still joined and usable.
         subscriber.subscribe("com.after.flood");
@@ -138,9 +131,15 @@ fn a_stuck_subscriber_is_cut_after_the_stall_timeout() {
         };
         assert_eq!(reason, "switchyard.error.slow_consumer");
         assert!(events < n, "the stuck subscriber was cut before the end");
-        let m = metrics(router.running.http_addr().unwrap());
-        assert!(m["switchyard_flow_stalls_total"] >= 1.0, "{m:?}");
-        assert_eq!(m["switchyard_slow_consumer_disconnects_total"], 1.0);
+        let m = scrape(&router);
+        assert!(
+            value(&m, "switchyard_flow_stalls_total", "all") >= 1,
+            "{m:?}"
+        );
+        assert_eq!(
+            value(&m, "switchyard_slow_consumer_disconnects_total", "all"),
+            1
+        );
     }
 }
 
@@ -180,9 +179,15 @@ fn a_slow_callee_pauses_its_caller_without_losing_a_call() {
         }
     }
     serving.join().unwrap();
-    let m = metrics(router.running.http_addr().unwrap());
-    assert!(m["switchyard_flow_pauses_total"] >= 1.0, "{m:?}");
-    assert_eq!(m["switchyard_slow_consumer_disconnects_total"], 0.0);
+    let m = scrape(&router);
+    assert!(
+        value(&m, "switchyard_flow_pauses_total", "all") >= 1,
+        "{m:?}"
+    );
+    assert_eq!(
+        value(&m, "switchyard_slow_consumer_disconnects_total", "all"),
+        0
+    );
 }
 
 #[test]

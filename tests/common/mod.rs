@@ -7,6 +7,7 @@ pub mod auth;
 pub mod exchange;
 pub mod http;
 pub mod loadgen;
+pub mod metrics;
 pub mod process;
 pub mod tls;
 
