@@ -4,6 +4,7 @@
 
 pub mod apt;
 pub mod auth;
+pub mod bridge;
 pub mod exchange;
 pub mod http;
 pub mod loadgen;
